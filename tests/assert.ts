@@ -13,7 +13,12 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
   nodeAssert.notDeepStrictEqual(actual, expected, msg);
 }
 
-export function assertAlmostEquals(actual: number, expected: number, tolerance = 1e-7, msg?: string) {
+export function assertAlmostEquals(
+  actual: number,
+  expected: number,
+  tolerance = 1e-7,
+  msg?: string,
+) {
   if (!(Math.abs(actual - expected) <= tolerance)) {
     throw new nodeAssert.AssertionError({
       message: msg ?? `expected ${actual} to be within ${tolerance} of ${expected}`,
@@ -48,7 +53,10 @@ export function assertThrows(fn: () => unknown, msgIncludes?: string): Error {
   throw new nodeAssert.AssertionError({ message: "expected function to throw" });
 }
 
-export async function assertRejects(fn: () => Promise<unknown>, msgIncludes?: string): Promise<Error> {
+export async function assertRejects(
+  fn: () => Promise<unknown>,
+  msgIncludes?: string,
+): Promise<Error> {
   try {
     await fn();
   } catch (e) {

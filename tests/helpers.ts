@@ -6,7 +6,12 @@ export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 export const GOLDEN = new URL("./golden/", import.meta.url).pathname;
 
 /** The fixture shapes (see tests/fixtures/README.md). */
-export const SHAPES = ["linux-6.18-vm", "linux-4.9-old", "linux-5.15-hotplug", "linux-6.1-container"];
+export const SHAPES = [
+  "linux-6.18-vm",
+  "linux-4.9-old",
+  "linux-5.15-hotplug",
+  "linux-6.1-container",
+];
 
 export function fixtureRoots(shape: string, sub = ""): Roots {
   const base = FIXTURES + shape + (sub ? "/" + sub : "");

@@ -1,0 +1,200 @@
+/**
+ * sysmon's configuration schema: every setting, its default, its limits and the comment that
+ * config/default.yaml and `sysmon config init` show for it. Later issues add sections here (storage
+ * rotation, serve, alert channels…); secrets among them are marked `secret: true`.
+ */
+import type { CollectorsConfig, Roots } from "../collect/types.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log.ts";
+import { type Infer, s } from "./schema.ts";
+
+/** Every interval of the sampler stays within these bounds. */
+const INTERVAL_LIMITS = { min: "100ms", max: "1d" } as const;
+
+/** The settings every collector has; `reads` (what it reads) becomes the section's comment. */
+function collector(reads: string | undefined, interval?: { default: string; why: string }) {
+  return s.object({
+    enabled: s.boolean({
+      default: true,
+      description: "false turns this collector off: its metrics are absent and it costs nothing.",
+    }),
+    interval: s.nullable(s.duration(INTERVAL_LIMITS), {
+      default: interval ? durationDefault(interval.default) : null,
+      nullMeans: "inherit collectors.interval",
+      description: `How often to read it${interval ? `: ${interval.why}` : "."}`,
+    }),
+  }, { description: reads });
+}
+
+function durationDefault(text: string): number {
+  return s.duration({ default: text }).default as number;
+}
+
+function filter(kind: string, exclude: string, why: string) {
+  return {
+    include: s.regex({
+      default: "",
+      description:
+        `Only ${kind} whose name matches this regular expression are reported; "" keeps all.`,
+    }),
+    exclude: s.regex({
+      default: exclude,
+      description: `${kind[0].toUpperCase()}${kind.slice(1)} whose name matches this are skipped ` +
+        `(applied after include). ${why}`,
+    }),
+  };
+}
+
+const absolutePath = {
+  test: (v: string) => v.startsWith("/"),
+  expected: "an absolute path",
+};
+
+export const sysmonSchema = s.object({
+  log: s.object({
+    level: s.enum(LOG_LEVELS, {
+      default: "info",
+      description:
+        "Least severe message written to stderr: debug is chatty, warn and error are quiet. " +
+        "The --log-level flag overrides it.",
+    }),
+    format: s.enum(["text", "json"] as const satisfies readonly LogFormat[], {
+      default: "text",
+      description:
+        "text is one readable line per message; json is one JSON object per line, for log collectors.",
+    }),
+  }, { description: "Logging. Messages go to stderr (the journal under systemd)." }),
+
+  paths: s.object({
+    procfs: s.string({
+      default: "/proc",
+      check: absolutePath,
+      description:
+        "Where the kernel's proc filesystem is mounted (flag --procfs). In a container that " +
+        "watches its host, mount the host's /proc elsewhere and point this at it, e.g. /host/proc.",
+    }),
+    sysfs: s.string({
+      default: "/sys",
+      check: absolutePath,
+      description: "Where sysfs is mounted (flag --sysfs), e.g. /host/sys in a container.",
+    }),
+    rootfs: s.string({
+      default: "/",
+      check: absolutePath,
+      description:
+        "Where the host's root filesystem is seen (flag --rootfs); filesystem sizes of the " +
+        "host's mount points are read under it, e.g. /host/root in a container.",
+    }),
+  }, {
+    description:
+      "Where the kernel's trees are. Change them only to monitor a host from a container.",
+  }),
+
+  storage: s.object({
+    path: s.string({
+      default: "",
+      check: {
+        test: (v) => v === "" || v.startsWith("/"),
+        expected: 'an absolute path, or "" for automatic',
+      },
+      description: 'Data directory of every command (flag --data). "" chooses automatically: ' +
+        "$STATE_DIRECTORY under systemd, /var/lib/sysmon when run as root, otherwise " +
+        "$XDG_DATA_HOME/sysmon (~/.local/share/sysmon).",
+    }),
+  }, { description: "Where recorded data and state are kept." }),
+
+  collectors: s.object({
+    interval: s.duration({
+      ...INTERVAL_LIMITS,
+      default: "10s",
+      description:
+        "How often collectors are read unless they set their own interval. Readings are " +
+        "aligned to wall-clock multiples of it; rates are averages over one interval.",
+    }),
+    max_entities: s.integer({
+      default: 256,
+      min: 1,
+      max: 100000,
+      description:
+        "Most entities (CPU cores, disks, interfaces, filesystems) one collector reports. " +
+        "It bounds memory and the number of series; the excess is counted and logged, not lost silently.",
+    }),
+    cpu: collector(
+      "/proc/stat: CPU times per core, context switches, processes running and blocked.",
+    ),
+    loadavg: collector("/proc/loadavg: load averages over 1, 5 and 15 minutes."),
+    meminfo: collector("/proc/meminfo: memory and swap use."),
+    pressure: collector(
+      "/proc/pressure/{cpu,memory,io}: pressure stall information (kernels built with PSI only).",
+    ),
+    diskstats: s.object({
+      ...collector(undefined).fields,
+      ...filter(
+        "disks",
+        "^(loop|ram|zram)\\d+$",
+        "Partitions are always left out (whole disks are known from /sys/block).",
+      ),
+    }, {
+      description: "/proc/diskstats: throughput, IOPS, latency and utilisation per whole disk.",
+    }),
+    netdev: s.object({
+      ...collector(undefined).fields,
+      ...filter(
+        "interfaces",
+        "^lo$",
+        "Loopback is left out by default: its traffic never leaves the host.",
+      ),
+    }, { description: "/proc/net/dev: traffic, errors and drops per interface." }),
+    netclass: collector("/sys/class/net: link speed, state, carrier and MTU per interface."),
+    filesystem: s.object({
+      ...collector(undefined, {
+        default: "1m",
+        why: "sizes change slowly, and statfs of a network filesystem can be slow.",
+      }).fields,
+      fstypes_exclude: s.regex({
+        default: "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|" +
+          "hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|" +
+          "squashfs|sysfs|tracefs)$",
+        description:
+          "Filesystem types to skip: pseudo and read-only image filesystems whose size means " +
+          'nothing for capacity. "" keeps all.',
+      }),
+      mountpoints_exclude: s.regex({
+        default: "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+)($|/)",
+        description:
+          'Mount points to skip (kernel trees, per-service credentials, container layers). "" ' +
+          "keeps all.",
+      }),
+      statfs_timeout: s.duration({
+        default: "5s",
+        min: "100ms",
+        max: "5m",
+        description:
+          "A mount whose statfs takes longer is reported stuck (a hung NFS server) and skipped " +
+          "until its pending call returns, so one mount never delays the others.",
+      }),
+    }, {
+      description: "Mount points from mountinfo, with their sizes and inodes from statfs (as df).",
+    }),
+  }, {
+    description:
+      "What is read from /proc and /sys, and how often. Collector names follow node_exporter.",
+  }),
+});
+
+export type SysmonSchema = typeof sysmonSchema;
+
+/** The whole configuration after loading (durations in seconds). */
+export interface SysmonConfig {
+  log: { level: LogLevel; format: LogFormat };
+  paths: Roots;
+  storage: { path: string };
+  collectors: CollectorsConfig;
+}
+
+// The hand-written type above and the schema must describe the same data: this fails to compile if a
+// setting is added to one and not the other, or its type differs.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _schemaMatchesType: Same<Infer<SysmonSchema>, SysmonConfig> = true;
+const _collectorsMatchContract: Same<Infer<SysmonSchema>["collectors"], CollectorsConfig> = true;
+void _schemaMatchesType;
+void _collectorsMatchContract;
