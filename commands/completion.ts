@@ -20,7 +20,9 @@ export const completionCommand = buildCommand({
         brief: "Shell to generate for: bash or zsh",
         placeholder: "bash|zsh",
         parse: (s: string) => {
-          if (s !== "bash" && s !== "zsh") throw new Error(`unknown shell "${s}" (use bash or zsh)`);
+          if (s !== "bash" && s !== "zsh") {
+            throw new Error(`unknown shell "${s}" (use bash or zsh)`);
+          }
           return s;
         },
       }],
@@ -30,7 +32,7 @@ export const completionCommand = buildCommand({
     brief: "Print a shell completion script (bash or zsh)",
     fullDescription: [
       "bash:  sysmon completion bash > /etc/bash_completion.d/sysmon",
-      "zsh:   sysmon completion zsh > \"${fpath[1]}/_sysmon\"",
+      'zsh:   sysmon completion zsh > "${fpath[1]}/_sysmon"',
     ].join("\n"),
   },
 });

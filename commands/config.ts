@@ -49,7 +49,12 @@ const validateCommand = buildCommand({
     flags: { ...globalFlags },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Config file to check", parse: String, optional: true, placeholder: "FILE" }],
+      parameters: [{
+        brief: "Config file to check",
+        parse: String,
+        optional: true,
+        placeholder: "FILE",
+      }],
     },
   },
   docs: {

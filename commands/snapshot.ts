@@ -7,6 +7,7 @@ import { durationFlag, type GlobalFlags, globalFlags } from "../src/cli/globals.
 import { stdoutIsTTY, writeStdout } from "../src/cli/io.ts";
 import { collectorContext, setupRuntime } from "../src/cli/runtime.ts";
 import { Sampler } from "../src/core/sampler.ts";
+import { ENTITY_FAMILIES } from "../src/core/model.ts";
 import { renderExposition } from "../src/expose/render.ts";
 import { renderSnapshotTable } from "../src/ui/snapshot_view.ts";
 
@@ -26,7 +27,9 @@ async function snapshot(this: SysmonContext, flags: SnapshotFlags): Promise<void
   const rt = await setupRuntime(flags, this.env);
   const ctx = collectorContext(rt);
   const families = enabledFamilies(rt.config.collectors);
-  if (families.length === 0) throw new UsageError("every collector is disabled in the configuration");
+  if (families.length === 0) {
+    throw new UsageError("every collector is disabled in the configuration");
+  }
   const sampler = new Sampler({ families, ctx, host: Deno.hostname() });
 
   await sampler.collect();
@@ -51,10 +54,13 @@ async function snapshot(this: SysmonContext, flags: SnapshotFlags): Promise<void
       dropped: ctx.dropped,
     }));
   }
-  const statuses = sampler.statuses();
-  if (statuses.every((s) => !s.success)) {
+  // Exit 1 only when nothing at all was measured (an absent feature such as PSI is not a failure).
+  const measured = Object.keys(sample.metrics).length > 0 ||
+    ENTITY_FAMILIES.some((f) => Object.keys(sample[f]).length > 0);
+  if (!measured) {
+    const failed = sampler.statuses().filter((s) => !s.success).map((s) => s.name);
     throw new RuntimeFailure(
-      `every collector failed (${statuses.map((s) => s.name).join(", ")}); ` +
+      `every collector failed (${failed.join(", ")}); ` +
         `check --procfs (${rt.roots.procfs}) and --sysfs (${rt.roots.sysfs})`,
     );
   }

@@ -31,7 +31,8 @@ function procCpuSeconds(pid: number | "self"): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime
 }
-const threadCpuNs = () => Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]);
+const threadCpuNs = () =>
+  Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -71,7 +72,17 @@ async function benchNodeExporter() {
     args: [
       `--web.listen-address=127.0.0.1:${port}`,
       "--collector.disable-defaults",
-      ...["cpu", "stat", "loadavg", "meminfo", "diskstats", "netdev", "netclass", "filesystem", "pressure"]
+      ...[
+        "cpu",
+        "stat",
+        "loadavg",
+        "meminfo",
+        "diskstats",
+        "netdev",
+        "netclass",
+        "filesystem",
+        "pressure",
+      ]
         .map((c) => `--collector.${c}`),
     ],
     stdout: "null",
@@ -140,10 +151,16 @@ console.log(`  main-thread CPU per collection: median ${f(s.median)} ms, p99 ${f
 console.log(`  whole-process CPU per collection (all threads, mean): ${f(s.processMs)} ms`);
 if (ne) {
   console.log(`node_exporter 1.5 (same collector set), ${SCRAPES} scrapes:`);
-  console.log(`  CPU per scrape (mean): ${f(ne.cpuMs)} ms; scrape latency median ${f(ne.median)} ms`);
-  console.log(`  ratio sysmon/node_exporter (whole-process CPU): ${(s.processMs / ne.cpuMs).toFixed(3)}`);
+  console.log(
+    `  CPU per scrape (mean): ${f(ne.cpuMs)} ms; scrape latency median ${f(ne.median)} ms`,
+  );
+  console.log(
+    `  ratio sysmon/node_exporter (whole-process CPU): ${(s.processMs / ne.cpuMs).toFixed(3)}`,
+  );
 } else {
-  console.log("node_exporter: /usr/bin/prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)");
+  console.log(
+    "node_exporter: /usr/bin/prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)",
+  );
 }
 console.log(
   `sysmon sampler RSS (default config, no config file): ${

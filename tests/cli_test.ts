@@ -138,7 +138,7 @@ Deno.test("cli: snapshot | head ends quietly", async () => {
       "-c",
       `set -o pipefail; "${Deno.execPath()}" run -A "${main}" snapshot --format prometheus --interval 100ms | head -n 1`,
     ],
-    env: { NO_COLOR: "1", HOME: "/nonexistent" },
+    env: { NO_COLOR: "1", XDG_CONFIG_HOME: "/nonexistent", PATH: Deno.env.get("PATH") ?? "" },
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assertEquals(stderr, "");

@@ -15,7 +15,7 @@ export async function sysmon(
     args: ["run", "-A", opts.entry ?? MAIN, ...args],
     env: {
       NO_COLOR: "1",
-      HOME: "/nonexistent-home",
+      // HOME stays real (Deno's module cache lives there); XDG_CONFIG_HOME hides any user config.
       XDG_CONFIG_HOME: "/nonexistent-xdg",
       ...opts.env,
     },

@@ -38,7 +38,10 @@ export function describeTree<C extends CommandContext>(root: RouteMap<C>): Tree 
           const d = def as { kind: string; values?: readonly string[]; placeholder?: string };
           const name = `--${kebab(key)}`;
           if (d.kind === "boolean") {
-            infos.push({ name, takesValue: false }, { name: `--no-${kebab(key)}`, takesValue: false });
+            infos.push({ name, takesValue: false }, {
+              name: `--no-${kebab(key)}`,
+              takesValue: false,
+            });
           } else {
             infos.push({ name, takesValue: true, values: d.values, placeholder: d.placeholder });
           }
@@ -60,7 +63,9 @@ function caseArms(tree: Tree) {
   const routeArms: string[] = [];
   const flagArms: string[] = [];
   const valueArms: string[] = [];
-  for (const [path, children] of tree.routes) routeArms.push(`    "${path}") r="${words(children)}" ;;`);
+  for (const [path, children] of tree.routes) {
+    routeArms.push(`    "${path}") r="${words(children)}" ;;`);
+  }
   for (const [path, flags] of tree.flags) {
     flagArms.push(`    "${path}") r="${words(flags.map((f) => f.name))}" ;;`);
     for (const f of flags) {

@@ -25,7 +25,9 @@ export function formatDuration(seconds: number): string {
   if (seconds === 0) return "0s";
   let ms = Math.round(seconds * 1000);
   const out: string[] = [];
-  for (const [unit, size] of [["d", 86400000], ["h", 3600000], ["m", 60000], ["s", 1000]] as const) {
+  for (
+    const [unit, size] of [["d", 86400000], ["h", 3600000], ["m", 60000], ["s", 1000]] as const
+  ) {
     if (ms >= size) {
       out.push(`${Math.floor(ms / size)}${unit}`);
       ms %= size;

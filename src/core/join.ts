@@ -16,8 +16,14 @@ export function joinDerived(sample: Sample): void {
     const nic = sample.interfaces[name];
     if (!("net_rx_bytes_per_second" in nic)) continue; // netclass-only entry (netdev filtered it out)
     const speed = nic.net_speed_bytes_per_second as number | null | undefined;
-    nic.net_rx_utilization_percent = utilizationPercent(nic.net_rx_bytes_per_second as number, speed);
-    nic.net_tx_utilization_percent = utilizationPercent(nic.net_tx_bytes_per_second as number, speed);
+    nic.net_rx_utilization_percent = utilizationPercent(
+      nic.net_rx_bytes_per_second as number,
+      speed,
+    );
+    nic.net_tx_utilization_percent = utilizationPercent(
+      nic.net_tx_bytes_per_second as number,
+      speed,
+    );
   }
 }
 
@@ -28,6 +34,7 @@ export const joinedDefs: MetricDef[] = ["rx", "tx"].map((dir) => ({
   unit: "percent",
   kind: "rate",
   source: "/proc/net/dev, /sys/class/net/<iface>/speed",
-  formula: `net_${dir}_bytes_per_second × 8 ÷ (speed Mb/s × 10⁶) × 100; null when the speed is unknown`,
+  formula:
+    `net_${dir}_bytes_per_second × 8 ÷ (speed Mb/s × 10⁶) × 100; null when the speed is unknown`,
   help: `${dir === "rx" ? "Received" : "Transmitted"} bandwidth as a share of the link speed`,
 }));

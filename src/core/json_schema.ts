@@ -57,7 +57,9 @@ export function sampleJsonSchema(defs: readonly MetricDef[]): Json {
       },
       metrics: { type: "object", properties: props("metrics"), additionalProperties: false },
       ...Object.fromEntries(
-        ENTITY_FAMILIES.map((f) => [f, { type: "object", additionalProperties: { $ref: `#/$defs/${f}` } }]),
+        ENTITY_FAMILIES.map((
+          f,
+        ) => [f, { type: "object", additionalProperties: { $ref: `#/$defs/${f}` } }]),
       ),
       errors: {
         type: "array",

@@ -54,7 +54,9 @@ export function metricsMarkdown(defs: readonly MetricDef[]): string {
     if (scope !== "metrics") {
       parts.push(`Keyed by ${ENTITY_KEYS[scope as keyof typeof ENTITY_KEYS]}.\n`);
     }
-    parts.push("\n| metric | unit | kind | source | formula | meaning |\n|---|---|---|---|---|---|\n");
+    parts.push(
+      "\n| metric | unit | kind | source | formula | meaning |\n|---|---|---|---|---|---|\n",
+    );
     for (const d of rows) {
       parts.push(
         `| \`${d.name}\` | ${d.unit} | ${d.kind} | ${cell(d.source)} | ${cell(d.formula)} | ${

@@ -6,7 +6,12 @@ export const MODEL_VERSION = 1;
 export type EntityPart = Record<string, number | string | null>;
 
 export type EntityFamily = "cores" | "disks" | "interfaces" | "filesystems";
-export const ENTITY_FAMILIES: readonly EntityFamily[] = ["cores", "disks", "interfaces", "filesystems"];
+export const ENTITY_FAMILIES: readonly EntityFamily[] = [
+  "cores",
+  "disks",
+  "interfaces",
+  "filesystems",
+];
 
 export interface CollectorError {
   collector: string;
@@ -28,7 +33,15 @@ export interface Sample {
   errors: CollectorError[];
 }
 
-export type Unit = "percent" | "seconds" | "bytes" | "bytes/s" | "1/s" | "count" | "ratio" | "label";
+export type Unit =
+  | "percent"
+  | "seconds"
+  | "bytes"
+  | "bytes/s"
+  | "1/s"
+  | "count"
+  | "ratio"
+  | "label";
 
 /** One catalogue entry; docs/metrics.md and the JSON Schema are generated from these. */
 export interface MetricDef {

@@ -171,7 +171,9 @@ export class Sampler {
       id = undefined;
     }
     if (id && this.bootId && id !== this.bootId) {
-      this.opts.ctx.log.info("boot id changed: previous readings discarded, no rates this interval");
+      this.opts.ctx.log.info(
+        "boot id changed: previous readings discarded, no rates this interval",
+      );
       for (const s of this.states) s.prev = undefined;
     }
     if (id) this.bootId = id;

@@ -5,10 +5,16 @@ export type Labels = Record<string, string>;
 
 export interface ExpositionWriter {
   /** Writes one family: HELP, TYPE and each sample. Empty `samples` writes nothing. */
-  family(name: string, type: MetricType, help: string, samples: Iterable<[Labels | undefined, number]>): void;
+  family(
+    name: string,
+    type: MetricType,
+    help: string,
+    samples: Iterable<[Labels | undefined, number]>,
+  ): void;
 }
 
-const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const escapeLabel = (v: string) =>
+  v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const escapeHelp = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 
 export function formatValue(v: number): string {
@@ -30,7 +36,12 @@ export class TextExposition implements ExpositionWriter {
   private parts: string[] = [];
   private seen = new Set<string>();
 
-  family(name: string, type: MetricType, help: string, samples: Iterable<[Labels | undefined, number]>) {
+  family(
+    name: string,
+    type: MetricType,
+    help: string,
+    samples: Iterable<[Labels | undefined, number]>,
+  ) {
     let header = false;
     for (const [labels, value] of samples) {
       if (!header) {

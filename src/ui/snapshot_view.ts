@@ -1,12 +1,6 @@
 /** `snapshot --format table`: a sample rendered for people, readable at 80 columns. Pure. */
 import type { EntityPart, Sample } from "../core/model.ts";
-import {
-  formatBytes,
-  formatMillis,
-  formatNumber,
-  formatPercent,
-  formatRate,
-} from "./format.ts";
+import { formatBytes, formatMillis, formatNumber, formatPercent, formatRate } from "./format.ts";
 import { renderTable } from "./text_table.ts";
 
 export interface ViewOptions {
@@ -33,13 +27,17 @@ function summary(s: Sample, o: ViewOptions): string[] {
   if ("cpu_usage_percent" in m) {
     lines.push(
       `CPU      ${pct(m.cpu_usage_percent, o)} used  user ${formatPercent(m.cpu_user_percent)}` +
-        `  sys ${formatPercent(m.cpu_system_percent)}  iowait ${formatPercent(m.cpu_iowait_percent)}` +
+        `  sys ${formatPercent(m.cpu_system_percent)}  iowait ${
+          formatPercent(m.cpu_iowait_percent)
+        }` +
         `  steal ${formatPercent(m.cpu_steal_percent)}`,
     );
     lines.push(
       `         ${formatNumber(m.cpu_cores_online, 0)} cores online  ` +
         `${formatNumber(m.cpu_context_switches_per_second, 0)} ctxsw/s  ` +
-        `running ${formatNumber(m.processes_running, 0)}  blocked ${formatNumber(m.processes_blocked, 0)}`,
+        `running ${formatNumber(m.processes_running, 0)}  blocked ${
+          formatNumber(m.processes_blocked, 0)
+        }`,
     );
   }
   if ("load_average_1m" in m) {
@@ -95,7 +93,9 @@ function entityTable(
 
 export function renderSnapshotTable(s: Sample, o: ViewOptions): string {
   const local = new Date(s.timestamp).toLocaleString("sv-SE").replace(" ", " ");
-  const window = s.interval == null ? "no rates (one reading)" : `rates over ${s.interval.toFixed(1)} s`;
+  const window = s.interval == null
+    ? "no rates (one reading)"
+    : `rates over ${s.interval.toFixed(1)} s`;
   const out: string[] = [heading(`${s.host}  ${local}  ${window}`, o), ...summary(s, o)];
   out.push(
     ...entityTable("CPU cores", s.cores, [
@@ -127,8 +127,16 @@ export function renderSnapshotTable(s: Sample, o: ViewOptions): string {
         (e) => formatNumber(sum(e.net_rx_errors_per_second, e.net_tx_errors_per_second)),
         "right",
       ],
-      ["DROP/S", (e) => formatNumber(sum(e.net_rx_drops_per_second, e.net_tx_drops_per_second)), "right"],
-      ["UTIL", (e) => pct(maxOf(e.net_rx_utilization_percent, e.net_tx_utilization_percent), o), "right"],
+      [
+        "DROP/S",
+        (e) => formatNumber(sum(e.net_rx_drops_per_second, e.net_tx_drops_per_second)),
+        "right",
+      ],
+      [
+        "UTIL",
+        (e) => pct(maxOf(e.net_rx_utilization_percent, e.net_tx_utilization_percent), o),
+        "right",
+      ],
     ], o),
     ...entityTable("Filesystems", s.filesystems, [
       ["MOUNT", (_e, n) => n, "left"],

@@ -7,6 +7,7 @@ export interface Column {
   flexible?: boolean;
 }
 
+// deno-lint-ignore no-control-regex -- ANSI colour codes are what this strips
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visibleLength = (s: string) => s.replace(ANSI, "").length;
 
