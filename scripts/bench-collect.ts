@@ -1,7 +1,7 @@
 /**
  * Collection cost next to node_exporter, measured in the same run (figures for docs/performance.md).
  *
- *   deno run -A scripts/bench-collect.ts [--collections 2000] [--scrapes 300] [--rss-collections 10000]
+ *   deno run -A --v8-flags=--max-semi-space-size=1 scripts/bench-collect.ts [--collections 2000] [--scrapes 300] [--rss-collections 10000]
  *
  * 1. sysmon: CPU time of one full collection of every default collector (statfs included), from the
  *    main thread's /proc/thread-self/schedstat (ns) around each collection → median and p99; plus the
@@ -25,6 +25,8 @@ const COLLECTIONS = arg("collections", 2000);
 const SCRAPES = arg("scrapes", 300);
 const RSS_COLLECTIONS = arg("rss-collections", 10000);
 const TICK = 100; // USER_HZ
+/** The V8 flags sysmon ships with (deno task sysmon, deno compile): a small young generation. */
+const V8_FLAGS = ["--v8-flags=--max-semi-space-size=1"];
 
 function procCpuSeconds(pid: number | "self"): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -134,7 +136,14 @@ async function rssAfterCollections() {
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(file, script);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", new URL("../deno.json", import.meta.url).pathname, file],
+    args: [
+      "run",
+      "-A",
+      ...V8_FLAGS,
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      file,
+    ],
     env: { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent" },
   }).output();
   await Deno.remove(file);

@@ -37,7 +37,16 @@ for (const arch of arches) {
   const out = `${root}dist/sysmon-linux-${arch}`;
   const env: Record<string, string> = denort ? { DENORT_BIN: denort } : {};
   const res = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "-A", "--target", TARGETS[arch], "-o", out, `${root}main.ts`],
+    args: [
+      "compile",
+      "-A",
+      "--v8-flags=--max-semi-space-size=1",
+      "--target",
+      TARGETS[arch],
+      "-o",
+      out,
+      `${root}main.ts`,
+    ],
     cwd: root,
     env,
     stdout: "inherit",
