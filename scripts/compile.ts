@@ -26,10 +26,9 @@ for (const arch of arches) {
   const denort = Deno.env.get(`DENORT_BIN_${arch.toUpperCase()}`) ??
     (arch === hostArch ? Deno.env.get("DENORT_BIN") : undefined);
   if (denort) {
-    try {
-      await Deno.stat(denort);
-    } catch {
-      console.error(`${arch}: DENORT_BIN points at ${denort}, which does not exist`);
+    const isFile = await Deno.stat(denort).then((st) => st.isFile, () => false);
+    if (!isFile) {
+      console.error(`${arch}: DENORT_BIN points at ${denort}, which is not a file`);
       failed++;
       continue;
     }
