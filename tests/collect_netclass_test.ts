@@ -278,8 +278,8 @@ Deno.test("utilizationPercent: bytes/s over speed bytes/s × 100; null when not 
   assertEquals(utilizationPercent(3125000, -125000), null);
   assertEquals(utilizationPercent(null, 125000000), null);
   assertEquals(utilizationPercent(-1, 125000000), null);
-  // Not capped: a rate above the reported speed is shown as it is (150 %).
-  assertEquals(utilizationPercent(187500000, 125000000), 150);
+  // A rate above the reported speed (150 %) is capped: the model never exceeds 100 %.
+  assertEquals(utilizationPercent(187500000, 125000000), 100);
 });
 
 Deno.test("utilisation on the fixtures: netdev rates joined with netclass speed", async () => {

@@ -257,8 +257,9 @@ export function deriveNetclass(
 
 /**
  * Bandwidth utilisation: bytes/s × 8 / (speed Mb/s × 1e6) × 100 = bytes/s / speed bytes/s × 100.
- * null when either side is unknown, the speed is not positive, or the rate is negative; not capped
- * (a rate over the link speed shows a wrong speed report rather than being hidden).
+ * null when either side is unknown, the speed is not positive, or the rate is negative. Capped at
+ * 100: the model never holds a percentage above 100 (DESIGN.md §2); a rate over the reported speed
+ * means the driver under-reports its speed, and the raw byte rate still shows the truth.
  */
 export function utilizationPercent(
   bytesPerSecond: number | null | undefined,
@@ -267,7 +268,7 @@ export function utilizationPercent(
   if (bytesPerSecond == null || speedBytesPerSec == null) return null;
   if (!(speedBytesPerSec > 0) || !Number.isFinite(speedBytesPerSec)) return null;
   if (!(bytesPerSecond >= 0)) return null;
-  return bytesPerSecond / speedBytesPerSec * 100;
+  return Math.min(100, bytesPerSecond / speedBytesPerSec * 100);
 }
 
 const SRC = "/sys/class/net/<iface>/";

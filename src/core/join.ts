@@ -1,15 +1,6 @@
 /** Metrics that need two families: network utilisation = netdev byte rates over netclass speed. */
 import type { MetricDef, Sample } from "./model.ts";
-
-/** Link utilisation in percent; null when the speed is unknown (virtual NIC, -1, EINVAL) or zero. */
-export function utilizationPercent(
-  bytesPerSecond: number | null | undefined,
-  speedBytesPerSecond: number | null | undefined,
-): number | null {
-  if (bytesPerSecond == null || speedBytesPerSecond == null) return null;
-  if (!(speedBytesPerSecond > 0) || bytesPerSecond < 0) return null;
-  return (bytesPerSecond / speedBytesPerSecond) * 100;
-}
+import { utilizationPercent } from "../collect/netclass.ts";
 
 export function joinDerived(sample: Sample): void {
   for (const name in sample.interfaces) {
@@ -35,6 +26,6 @@ export const joinedDefs: MetricDef[] = ["rx", "tx"].map((dir) => ({
   kind: "rate",
   source: "/proc/net/dev, /sys/class/net/<iface>/speed",
   formula:
-    `net_${dir}_bytes_per_second × 8 ÷ (speed Mb/s × 10⁶) × 100; null when the speed is unknown`,
+    `net_${dir}_bytes_per_second × 8 ÷ (speed Mb/s × 10⁶) × 100, capped at 100; null when the speed is unknown`,
   help: `${dir === "rx" ? "Received" : "Transmitted"} bandwidth as a share of the link speed`,
 }));
