@@ -89,8 +89,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     stderr: {
       write: (s: string) => {
-        // stricli writes errors without the program name; prefix them like other Unix tools.
-        writeStderr(s.startsWith("sysmon") || s.trim() === "" ? s : `sysmon: ${s}`);
+        // stricli writes errors without the program name; prefix each line like other Unix tools.
+        writeStderr(s.replace(/^(?!sysmon|\s*$)/gm, "sysmon: "));
       },
     },
     env: Deno.env.toObject(),
