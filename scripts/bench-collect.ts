@@ -16,6 +16,7 @@ import { enabledFamilies } from "../src/collect/index.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { Sampler } from "../src/core/sampler.ts";
 import { createLogger } from "../src/log.ts";
+import { startNodeExporter } from "./node_exporter.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -63,56 +64,21 @@ async function benchSysmon() {
 }
 
 async function benchNodeExporter() {
-  const bin = "/usr/bin/prometheus-node-exporter";
+  const ne = await startNodeExporter();
+  if (!ne) return undefined;
   try {
-    await Deno.stat(bin);
-  } catch {
-    return undefined;
-  }
-  const port = 19100 + Math.floor(Math.random() * 500);
-  const child = new Deno.Command(bin, {
-    args: [
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--collector.disable-defaults",
-      ...[
-        "cpu",
-        "stat",
-        "loadavg",
-        "meminfo",
-        "diskstats",
-        "netdev",
-        "netclass",
-        "filesystem",
-        "pressure",
-      ]
-        .map((c) => `--collector.${c}`),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    const url = `http://127.0.0.1:${port}/metrics`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await (await fetch(url)).text();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    for (let i = 0; i < 20; i++) await (await fetch(url)).text(); // warm up
-    const cpu0 = procCpuSeconds(child.pid);
+    for (let i = 0; i < 20; i++) await (await fetch(ne.url)).text(); // warm up
+    const cpu0 = procCpuSeconds(ne.pid);
     const lat: number[] = [];
     for (let i = 0; i < SCRAPES; i++) {
       const t0 = performance.now();
-      await (await fetch(url)).text();
+      await (await fetch(ne.url)).text();
       lat.push(performance.now() - t0);
     }
-    const cpuMs = ((procCpuSeconds(child.pid) - cpu0) / SCRAPES) * 1000;
+    const cpuMs = ((procCpuSeconds(ne.pid) - cpu0) / SCRAPES) * 1000;
     return { cpuMs, median: quantile(lat, 0.5) };
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await ne.stop();
   }
 }
 

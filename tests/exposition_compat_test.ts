@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
+import { startNodeExporter } from "../scripts/node_exporter.ts";
 
 interface Family {
   type: string;
@@ -65,41 +66,13 @@ Deno.test("exposition: promtool check metrics reports only node_exporter's own c
 });
 
 Deno.test("exposition: shared families have node_exporter's names, types and labels", async () => {
-  const bin = "/usr/bin/prometheus-node-exporter";
-  assert(await which(bin), "prometheus-node-exporter is missing (scripts/test.sh installs it)");
-  const port = 19600 + Math.floor(Math.random() * 300);
-  const child = new Deno.Command(bin, {
-    args: [
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--collector.disable-defaults",
-      ...[
-        "cpu",
-        "stat",
-        "loadavg",
-        "meminfo",
-        "diskstats",
-        "netdev",
-        "netclass",
-        "filesystem",
-        "pressure",
-      ]
-        .map((c) => `--collector.${c}`),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let reference = "";
+  const ne = await startNodeExporter();
+  assert(ne, "prometheus-node-exporter is missing (scripts/test.sh installs it)");
+  let reference: string;
   try {
-    for (let i = 0; i < 100 && !reference; i++) {
-      try {
-        reference = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    reference = await (await fetch(ne.url)).text();
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await ne.stop();
   }
   assert(reference.includes("node_cpu_seconds_total"), "node_exporter did not answer");
   // lo is included so both sides expose the same devices' label sets.

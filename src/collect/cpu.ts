@@ -6,7 +6,7 @@
 import type { EntityPart, MetricDef } from "../core/model.ts";
 import type { ExpositionWriter, Labels } from "../expose/writer.ts";
 import { limitEntities } from "./limit.ts";
-import { procPath, ReadError, readOptional, readText, sysPath } from "./procfs.ts";
+import { procPath, ReadError, readOptional, readText, syncReader, sysPath } from "./procfs.ts";
 import type {
   CollectorContext,
   Family,
@@ -241,7 +241,7 @@ export function createCpuReader(ctx: CollectorContext): Reader<CpuData> {
   }
 
   // The executor turns a throw of the sync reads into a rejection.
-  return { read: () => new Promise((resolve) => resolve(read())) };
+  return syncReader(read);
 }
 
 // ---------------------------------------------------------------------------------------------

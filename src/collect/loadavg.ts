@@ -1,7 +1,7 @@
 /** loadavg: the 1, 5 and 15 minute load averages from /proc/loadavg (proc.rst §1.8, loadavg). */
 import type { MetricDef } from "../core/model.ts";
 import { type ExpositionWriter, single } from "../expose/writer.ts";
-import { procPath, readText } from "./procfs.ts";
+import { procPath, readText, syncReader } from "./procfs.ts";
 import type {
   CollectorContext,
   Family,
@@ -30,7 +30,7 @@ export function parseLoadavg(text: string, source = "/proc/loadavg"): LoadavgDat
 
 export function createLoadavgReader(ctx: CollectorContext): Reader<LoadavgData> {
   const path = procPath(ctx.roots, "loadavg");
-  return { read: () => new Promise((resolve) => resolve(parseLoadavg(readText(path), path))) };
+  return syncReader(() => parseLoadavg(readText(path), path));
 }
 
 /** Load averages are gauges: the current reading alone gives them. */

@@ -5,7 +5,7 @@
  */
 import type { MetricDef } from "../core/model.ts";
 import { type ExpositionWriter, single } from "../expose/writer.ts";
-import { procPath, readText } from "./procfs.ts";
+import { procPath, readText, syncReader } from "./procfs.ts";
 import type {
   CollectorContext,
   Family,
@@ -92,7 +92,7 @@ export function createMeminfoReader(ctx: CollectorContext): Reader<MeminfoData> 
     }
     return data;
   }
-  return { read: () => new Promise((resolve) => resolve(read())) };
+  return syncReader(read);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  */
 import type { MetricDef } from "../core/model.ts";
 import { type ExpositionWriter, single } from "../expose/writer.ts";
-import { procPath, ReadError, readOptional, readText } from "./procfs.ts";
+import { procPath, ReadError, readOptional, readText, syncReader } from "./procfs.ts";
 import type {
   CollectorContext,
   Family,
@@ -125,7 +125,7 @@ export function createPressureReader(ctx: CollectorContext): Reader<PressureData
     }
     return { resources };
   }
-  return { read: () => new Promise((resolve) => resolve(read())) };
+  return syncReader(read);
 }
 
 // ---------------------------------------------------------------------------------------------

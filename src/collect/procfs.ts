@@ -86,3 +86,8 @@ export function entityFilter(include: string, exclude: string): (name: string) =
   const exc = exclude ? new RegExp(exclude) : undefined;
   return (name) => (!inc || inc.test(name)) && !(exc && exc.test(name));
 }
+
+/** A Reader over a synchronous read: a throw becomes a rejection, as callers of read() expect. */
+export function syncReader<R>(read: () => R): { read(): Promise<R> } {
+  return { read: () => new Promise((resolve) => resolve(read())) };
+}
