@@ -1,7 +1,7 @@
 /**
  * Collection cost next to node_exporter, measured in the same run (figures for docs/performance.md).
  *
- *   deno run -A --v8-flags=--max-semi-space-size=1 scripts/bench-collect.ts [--collections 2000] [--scrapes 300] [--rss-collections 10000]
+ *   deno run -A --v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded scripts/bench-collect.ts [--collections 2000] [--scrapes 300] [--rss-collections 10000]
  *
  * 1. sysmon: CPU time of one full collection of every default collector (statfs included), from the
  *    main thread's /proc/thread-self/schedstat (ns) around each collection → median and p99; plus the
@@ -27,7 +27,7 @@ const SCRAPES = arg("scrapes", 300);
 const RSS_COLLECTIONS = arg("rss-collections", 10000);
 const TICK = 100; // USER_HZ
 /** The V8 flags sysmon ships with (deno task sysmon, deno compile): a small young generation. */
-const V8_FLAGS = ["--v8-flags=--max-semi-space-size=1"];
+const V8_FLAGS = ["--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded"];
 
 function procCpuSeconds(pid: number | "self"): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
