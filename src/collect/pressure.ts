@@ -7,7 +7,7 @@
  */
 import type { MetricDef } from "../core/model.ts";
 import { type ExpositionWriter, single } from "../expose/writer.ts";
-import { procPath, ReadError, readOptional, readText, syncReader } from "./procfs.ts";
+import { procPath, ReadError, readText, syncReader } from "./procfs.ts";
 import type {
   CollectorContext,
   Family,
@@ -85,22 +85,6 @@ export function parsePressure(text: string, source = "/proc/pressure"): PsiStats
 /** Errors that mean "this kernel has no PSI"; EOPNOTSUPP (ENOTSUP is the same errno) is psi=0. */
 const ABSENT_CODES = new Set(["ENOENT", "EOPNOTSUPP", "ENOTSUP"]);
 
-/**
- * The errno a read failed with. Fixture trees store a file that fails to read as a directory with
- * a FAILS_TO_READ note (tests/fixtures/README.md), so EISDIR stands for the errno the note names.
- */
-function failureCode(err: ReadError, path: string): string {
-  if (err.code !== "EISDIR") return err.code;
-  let note: string | undefined;
-  try {
-    note = readOptional(path + "/FAILS_TO_READ");
-  } catch {
-    note = undefined;
-  }
-  for (const code of ABSENT_CODES) if (note?.includes(code)) return code;
-  return err.code;
-}
-
 export function createPressureReader(ctx: CollectorContext): Reader<PressureData> {
   const paths = PSI_RESOURCES.map((r) => [r, procPath(ctx.roots, `pressure/${r}`)] as const);
   // PSI cannot be switched on at run time: a resource found absent is not looked at again.
@@ -114,7 +98,7 @@ export function createPressureReader(ctx: CollectorContext): Reader<PressureData
       try {
         text = readText(path);
       } catch (err) {
-        if (err instanceof ReadError && ABSENT_CODES.has(failureCode(err, path))) {
+        if (err instanceof ReadError && ABSENT_CODES.has(err.code)) {
           absent.add(resource);
           ctx.log.debug(`pressure: ${resource} not available (${err.message})`);
           continue;

@@ -44,7 +44,21 @@ export function readText(path: string): string {
     return Deno.readTextFileSync(path);
   } catch (err) {
     const { code, detail } = describe(err);
-    throw new ReadError(path, code, detail);
+    const noted = code === "EISDIR" ? fixtureErrno(path) : undefined;
+    throw new ReadError(path, noted ?? code, noted ? `${detail} (fixture: ${noted})` : detail);
+  }
+}
+
+/**
+ * Fixture trees (tests/fixtures/README.md) store a file that failed to read on the captured host as a
+ * directory holding a FAILS_TO_READ note that may name the errno (EOPNOTSUPP for psi=0). A real /proc
+ * or /sys never has such a directory, so this costs nothing outside tests.
+ */
+function fixtureErrno(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path + "/FAILS_TO_READ").match(/\bE[A-Z]{3,}\b/)?.[0];
+  } catch {
+    return undefined;
   }
 }
 
