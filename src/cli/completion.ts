@@ -91,6 +91,17 @@ ${prefix}_values() { local r=""; case "$1" in
 ${arms.valueArms.join("\n")}
   esac; echo "$r"; }
 ${prefix}_takes_value() { case "$1" in ${arms.valueFlags.join("|")}) return 0 ;; esac; return 1; }
+# The command path ("config validate") among the words before the cursor, skipping flags and values.
+${prefix}_path() {
+  local p="" skip=0 w
+  for w in "$@"; do
+    if ((skip)); then skip=0
+    elif [[ $w == -* ]]; then ${prefix}_takes_value "$w" && skip=1
+    elif [[ -n $(${prefix}_routes "$p") ]]; then p=\${p:+$p }$w
+    fi
+  done
+  echo "$p"
+}
 `;
 }
 
@@ -99,17 +110,10 @@ export function bashCompletion(tree: Tree): string {
 # Install: sysmon completion bash > /etc/bash_completion.d/sysmon   (or source it from ~/.bashrc)
 ${helpers(tree, "__sysmon")}
 _sysmon() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} path="" i w
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w=\${COMP_WORDS[i]}
-    if [[ $w == -* ]]; then
-      __sysmon_takes_value "$w" && ((i++))
-    elif [[ -n $(__sysmon_routes "$path") ]]; then
-      path=\${path:+$path }$w
-    fi
-  done
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} cmdpath
+  cmdpath=$(__sysmon_path "\${COMP_WORDS[@]:1:COMP_CWORD-1}")
   if __sysmon_takes_value "$prev"; then
-    local v; v=$(__sysmon_values "$path $prev")
+    local v; v=$(__sysmon_values "$cmdpath $prev")
     case "$v" in
       @dirs) COMPREPLY=($(compgen -d -- "$cur")) ;;
       @files|"") COMPREPLY=($(compgen -f -- "$cur")) ;;
@@ -117,11 +121,11 @@ _sysmon() {
     esac
     return
   fi
-  local routes; routes=$(__sysmon_routes "$path")
+  local routes; routes=$(__sysmon_routes "$cmdpath")
   if [[ -n $routes && $cur != -* ]]; then
     COMPREPLY=($(compgen -W "$routes" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "$(__sysmon_flags "$path") --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(__sysmon_flags "$cmdpath") --help --version" -- "$cur"))
   fi
 }
 complete -o default -F _sysmon sysmon
@@ -134,17 +138,11 @@ export function zshCompletion(tree: Tree): string {
 # Install: sysmon completion zsh > "\${fpath[1]}/_sysmon"   (then restart zsh)
 ${helpers(tree, "__sysmon")}
 _sysmon() {
-  local cur=\${words[CURRENT]} prev=\${words[CURRENT-1]} path="" i w
-  for ((i = 2; i < CURRENT; i++)); do
-    w=\${words[i]}
-    if [[ $w == -* ]]; then
-      __sysmon_takes_value "$w" && ((i++))
-    elif [[ -n $(__sysmon_routes "$path") ]]; then
-      path=\${path:+$path }$w
-    fi
-  done
+  # (not "path": in zsh that name is tied to $PATH)
+  local cur=\${words[CURRENT]} prev=\${words[CURRENT-1]} cmdpath
+  cmdpath=$(__sysmon_path "\${(@)words[2,CURRENT-1]}")
   if __sysmon_takes_value "$prev"; then
-    local v; v=$(__sysmon_values "$path $prev")
+    local v; v=$(__sysmon_values "$cmdpath $prev")
     case "$v" in
       @dirs) _path_files -/ ;;
       @files|"") _files ;;
@@ -152,11 +150,11 @@ _sysmon() {
     esac
     return
   fi
-  local routes; routes=$(__sysmon_routes "$path")
+  local routes; routes=$(__sysmon_routes "$cmdpath")
   if [[ -n $routes && $cur != -* ]]; then
     compadd -- \${=routes}
   else
-    compadd -- \${=$(__sysmon_flags "$path")} --help --version
+    compadd -- \${=$(__sysmon_flags "$cmdpath")} --help --version
   fi
 }
 compdef _sysmon sysmon

@@ -35,16 +35,10 @@ export const CPU_MODES = [
 export type CpuMode = typeof CPU_MODES[number];
 
 /** The modes that add up to the time that passed; guest and guest_nice are already inside user and nice. */
-export const SUMMED_MODES = [
-  "user",
-  "nice",
-  "system",
-  "idle",
-  "iowait",
-  "irq",
-  "softirq",
-  "steal",
-] as const;
+export const SUMMED_MODES = CPU_MODES.slice(0, 8) as readonly Exclude<
+  CpuMode,
+  "guest" | "guest_nice"
+>[];
 
 /** Ticks spent in each mode since boot. Columns an older kernel does not print are 0. */
 export type CpuTicks = Record<CpuMode, number>;
