@@ -10,6 +10,7 @@ import {
 import { snapshotCommand } from "../../commands/snapshot.ts";
 import { configRoutes } from "../../commands/config.ts";
 import { completionCommand } from "../../commands/completion.ts";
+import { recordCommand } from "../../commands/record.ts";
 import { VERSION } from "../version.ts";
 import type { SysmonContext } from "./context.ts";
 import { RuntimeFailure, UsageError } from "./errors.ts";
@@ -19,6 +20,7 @@ import { ClosedPipe, writeStderr, writeStdout } from "./io.ts";
 export const root = buildRouteMap({
   routes: {
     snapshot: snapshotCommand,
+    record: recordCommand,
     config: configRoutes,
     completion: completionCommand,
   },

@@ -14,6 +14,8 @@ export interface Runtime {
   roots: Roots;
   color: boolean;
   env: Record<string, string | undefined>;
+  /** The data directory from the configuration (storage.path, $STATE_DIRECTORY, XDG…). */
+  dataDir: string | undefined;
 }
 
 export interface RuntimeOverrides {
@@ -46,6 +48,7 @@ export async function setupRuntime(
     roots: { ...config.paths },
     color: useColor(flags.color, env),
     env,
+    dataDir: loaded.dataDir,
   };
 }
 

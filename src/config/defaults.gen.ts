@@ -15,6 +15,22 @@ export const EMBEDDED_DEFAULTS: SysmonConfig = {
   },
   storage: {
     path: "",
+    backend: "file",
+    format: "jsonl",
+    flush_interval: 10,
+    fsync: "always",
+    max_file_mib: 64,
+    buffer_samples: 8640,
+    retention: {
+      raw: 2592000,
+      rollup_1m: 7776000,
+      rollup_1h: 31536000,
+      max_total_mib: 0,
+    },
+  },
+  record: {
+    interval: null,
+    jitter: 0,
   },
   collectors: {
     interval: 10,

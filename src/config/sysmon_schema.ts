@@ -100,7 +100,95 @@ export const sysmonSchema = s.object({
         "$STATE_DIRECTORY under systemd, /var/lib/sysmon when run as root, otherwise " +
         "$XDG_DATA_HOME/sysmon (~/.local/share/sysmon).",
     }),
-  }, { description: "Where recorded data and state are kept." }),
+    backend: s.enum(["file"] as const, {
+      default: "file",
+      description:
+        "Where samples are stored and read back from. file: JSON Lines or CSV files in the data " +
+        "directory (the only backend so far; the storage interface leaves room for Prometheus).",
+    }),
+    format: s.enum(["jsonl", "csv"] as const, {
+      default: "jsonl",
+      description:
+        "File format of raw samples (flag --format). jsonl: one version-1 sample per line, as " +
+        "`snapshot --json`. csv: one row per sample, one column per series (docs/storage.md). " +
+        "Rollups are always JSON Lines.",
+    }),
+    flush_interval: s.duration({
+      default: "10s",
+      min: "0s",
+      max: "1h",
+      description:
+        "Samples wait in memory at most this long before they are written: a crash loses at most " +
+        "this much. 0s writes every sample at once.",
+    }),
+    fsync: s.enum(["always", "never"] as const, {
+      default: "always",
+      description:
+        "always: every flush is fsync'ed, so a power cut loses at most one flush interval. never: " +
+        "leave it to the kernel (a crash of sysmon alone still loses nothing that was flushed).",
+    }),
+    max_file_mib: s.integer({
+      default: 64,
+      min: 1,
+      max: 65536,
+      description:
+        "A raw file is closed and a new part started when it grows past this size (MiB), besides " +
+        "the daily rotation at 00:00 UTC. Closed files are gzip-compressed.",
+    }),
+    buffer_samples: s.integer({
+      default: 8640,
+      min: 10,
+      max: 1000000,
+      description:
+        "When the disk is full or the directory unwritable, up to this many samples wait in " +
+        "memory (8640 = one day at 10s) and are written when writing works again; beyond it the " +
+        "oldest are dropped, logged and counted (sysmon_store_dropped_samples_total).",
+    }),
+    retention: s.object({
+      raw: s.duration({
+        default: "30d",
+        min: "1h",
+        max: "3650d",
+        description: "Raw samples older than this are deleted (whole files, by UTC day).",
+      }),
+      rollup_1m: s.duration({
+        default: "90d",
+        min: "1h",
+        max: "3650d",
+        description: "1-minute aggregates (min, max, sum, count, histogram) are kept this long.",
+      }),
+      rollup_1h: s.duration({
+        default: "365d",
+        min: "1d",
+        max: "3650d",
+        description: "1-hour aggregates are kept this long: a year of capacity history.",
+      }),
+      max_total_mib: s.integer({
+        default: 0,
+        min: 0,
+        max: 100000000,
+        description:
+          "Total size limit of the data directory in MiB (0 = none). When exceeded, the oldest " +
+          "raw files go first, then 1-minute, then 1-hour rollups; whichever limit bites first wins.",
+      }),
+    }, { description: "How long recorded data is kept. Deletions are logged with their reason." }),
+  }, { description: "Where recorded data and state are kept, and how." }),
+
+  record: s.object({
+    interval: s.nullable(s.duration(INTERVAL_LIMITS), {
+      default: null,
+      nullMeans: "collectors.interval",
+      description: "Seconds between recorded samples (flag --interval).",
+    }),
+    jitter: s.duration({
+      default: "0s",
+      min: "0s",
+      max: "1h",
+      description:
+        "record --once waits a random time up to this long before reading (flag --jitter), so " +
+        "many hosts started by cron at the same second do not hit a shared disk at once.",
+    }),
+  }, { description: "sysmon record: samples written to the data directory." }),
 
   collectors: s.object({
     interval: s.duration({
@@ -187,7 +275,17 @@ export type SysmonSchema = typeof sysmonSchema;
 export interface SysmonConfig {
   log: { level: LogLevel; format: LogFormat };
   paths: Roots;
-  storage: { path: string };
+  storage: {
+    path: string;
+    backend: "file";
+    format: "jsonl" | "csv";
+    flush_interval: number;
+    fsync: "always" | "never";
+    max_file_mib: number;
+    buffer_samples: number;
+    retention: { raw: number; rollup_1m: number; rollup_1h: number; max_total_mib: number };
+  };
+  record: { interval: number | null; jitter: number };
   collectors: CollectorsConfig;
 }
 

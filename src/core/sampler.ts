@@ -8,6 +8,7 @@ import type {
   PartialErrors,
   Reader,
   Reading,
+  Roots,
   SamplePart,
 } from "../collect/types.ts";
 import { procPath, readOptional } from "../collect/procfs.ts";
@@ -22,6 +23,26 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { mono: () => performance.now(), wall: () => Date.now() };
+
+/**
+ * A clock whose monotonic part is the time since boot (/proc/uptime), so readings persisted by one
+ * process give rates in the next: what `record --once` under cron needs. 10 ms resolution.
+ */
+export function bootClock(roots: Roots): Clock {
+  return {
+    mono: () => {
+      const text = Deno.readTextFileSync(procPath(roots, "uptime"));
+      return Number(text.split(" ")[0]) * 1000;
+    },
+    wall: () => Date.now(),
+  };
+}
+
+/** The previous readings of every family, to carry rates across processes (record --once). */
+export interface SamplerState {
+  bootId?: string;
+  readings: Record<string, Reading<PartialErrors>>;
+}
 
 export interface FamilyStatus {
   name: string;
@@ -97,6 +118,31 @@ export class Sampler {
 
   latestSample(): Sample | undefined {
     return this.lastSample;
+  }
+
+  /** The boot id read at the last collection. */
+  currentBootId(): string | undefined {
+    return this.bootId;
+  }
+
+  exportState(): SamplerState {
+    const readings: Record<string, Reading<PartialErrors>> = {};
+    for (const s of this.states) if (s.prev) readings[s.family.name] = s.prev;
+    return { bootId: this.bootId, readings };
+  }
+
+  /**
+   * Seeds previous readings from another process. Readings from another boot are ignored (the
+   * first collection then yields no rates, as after a reboot).
+   */
+  importState(state: SamplerState): boolean {
+    this.checkBoot();
+    if (!state.bootId || state.bootId !== this.bootId) return false;
+    for (const s of this.states) {
+      const prev = state.readings[s.family.name];
+      if (prev) s.prev = prev;
+    }
+    return true;
   }
 
   /** Reads the named families (all when omitted) now and returns the assembled sample. */

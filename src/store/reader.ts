@@ -1,0 +1,180 @@
+/**
+ * Reading the file store back: raw samples and rollup records in time order, streamed file by file
+ * (memory does not depend on the range), with unreadable lines skipped and counted.
+ */
+import type { Sample } from "../core/model.ts";
+import {
+  decodeCsvHeaderRow,
+  decodeCsvRow,
+  decodeHeader,
+  decodeJsonSample,
+  type FileHeader,
+} from "./codec.ts";
+import { listNames } from "./fsutil.ts";
+import {
+  parseFileName,
+  periodBounds,
+  sortFiles,
+  type StoredFile,
+  type TierName,
+} from "./layout.ts";
+import { readLines } from "./lines.ts";
+import { decodeRecord, type RollupRecord } from "./rollup.ts";
+
+export interface ReadProblem {
+  path: string;
+  message: string;
+}
+
+export interface ReadOptions {
+  /** Called once per unreadable line or file, with what was skipped and why. */
+  onProblem?: (p: ReadProblem) => void;
+}
+
+export interface ListedFile extends StoredFile {
+  path: string;
+  bytes: number;
+}
+
+/** The tier's files, oldest first, with their sizes. */
+export async function listTierFiles(dataDir: string, tier: TierName): Promise<ListedFile[]> {
+  const dir = `${dataDir}/${tier}`;
+  const out: ListedFile[] = [];
+  for (const name of await listNames(dir)) {
+    const f = parseFileName(tier, name);
+    if (!f) continue;
+    const path = `${dir}/${name}`;
+    try {
+      out.push({ ...f, path, bytes: (await Deno.stat(path)).size });
+    } catch { /* removed meanwhile (retention) */ }
+  }
+  return sortFiles(out);
+}
+
+/** Files whose period can hold data in [from, to). */
+function overlapping(files: ListedFile[], from: number, to: number): ListedFile[] {
+  return files.filter((f) => {
+    const b = periodBounds(f.period);
+    return b.end > from && b.start < to;
+  });
+}
+
+/** Data lines of one file after its header (and CSV column row), with the decoded header. */
+async function* fileLines(
+  f: ListedFile,
+  opts: ReadOptions,
+): AsyncGenerator<{ header: FileHeader; columns?: string[]; line: string }> {
+  let header: FileHeader | undefined;
+  let columns: string[] | undefined;
+  const lines = readLines(f.path, {
+    gzip: f.gzip,
+    onProblem: (p) => opts.onProblem?.({ path: f.path, message: p.message }),
+  });
+  try {
+    for await (const line of lines) {
+      if (header === undefined) {
+        try {
+          header = decodeHeader(line, f.format);
+        } catch (err) {
+          opts.onProblem?.({ path: f.path, message: `skipped: ${(err as Error).message}` });
+          return;
+        }
+        continue;
+      }
+      if (f.format === "csv" && columns === undefined) {
+        columns = decodeCsvHeaderRow(line);
+        continue;
+      }
+      if (line === "") continue;
+      yield { header, columns, line };
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // deleted by retention while we read
+    opts.onProblem?.({ path: f.path, message: `read failed: ${(err as Error).message}` });
+  }
+}
+
+/** Raw samples with from ≤ time < to, in time order. */
+export async function* readSamples(
+  dataDir: string,
+  from: number,
+  to: number,
+  opts: ReadOptions = {},
+): AsyncGenerator<{ time: number; sample: Sample }> {
+  const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
+  for (const f of files) {
+    for await (const { columns, line } of fileLines(f, opts)) {
+      let sample: Sample;
+      try {
+        sample = columns ? decodeCsvRow(line, columns) : decodeJsonSample(line);
+      } catch (err) {
+        opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
+        continue;
+      }
+      const time = Date.parse(sample.timestamp);
+      if (time >= from && time < to) yield { time, sample };
+    }
+  }
+}
+
+/** Rollup records of a tier whose bucket starts in [from, to), in time order. */
+export async function* readRollups(
+  dataDir: string,
+  tier: TierName,
+  from: number,
+  to: number,
+  opts: ReadOptions = {},
+): AsyncGenerator<RollupRecord> {
+  const files = overlapping(await listTierFiles(dataDir, tier), from, to);
+  for (const f of files) {
+    for await (const { line } of fileLines(f, opts)) {
+      let rec: RollupRecord;
+      try {
+        rec = decodeRecord(line);
+      } catch (err) {
+        opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
+        continue;
+      }
+      if (rec.t >= from && rec.t < to) yield rec;
+    }
+  }
+}
+
+/** The header and first data line of a file (cheap: stops reading there). */
+export async function firstRecord(
+  f: ListedFile,
+): Promise<{ header: FileHeader; columns?: string[]; line: string } | undefined> {
+  for await (const rec of fileLines(f, {})) return rec;
+  return undefined;
+}
+
+/** The last complete data line of a file: plain files read only their tail. */
+export async function lastLine(f: ListedFile): Promise<string | undefined> {
+  if (f.gzip) {
+    let last: string | undefined;
+    for await (const { line } of fileLines(f, {})) last = line;
+    return last;
+  }
+  const file = await Deno.open(f.path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    const chunk = Math.min(size, 1 << 20);
+    await file.seek(size - chunk, Deno.SeekMode.Start);
+    const buf = new Uint8Array(chunk);
+    let n = 0;
+    while (n < chunk) {
+      const r = await file.read(buf.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+    const text = new TextDecoder().decode(buf.subarray(0, n));
+    const lines = text.split("\n");
+    lines.pop(); // after the last newline: empty, or a torn line
+    const last = lines.at(-1);
+    return last && !last.startsWith('{"sysmon_store"') && !last.startsWith("# {")
+      ? last
+      : undefined;
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * Rollups: per-series aggregates of the raw samples over fixed UTC-aligned buckets (60 s for the 1m
+ * tier, 3600 s for 1h), and their one-line JSON encoding.
+ *
+ * Each bucket keeps min, max, sum, count, last and a LogHistogram (histogram.ts) per series, so a
+ * reader can merge buckets into any coarser step and still answer min/max/avg/last exactly (avg up to
+ * stored precision) and p95 / time-above-threshold within the histogram's 1 %. p95 is the nearest-rank
+ * value (histogram.ts explains the definition).
+ *
+ * Records of the same bucket written by two runs (a recorder restarted mid-bucket, or one that
+ * drained a partial bucket at shutdown) are not rewritten: readers merge them (`mergeRecords`), which
+ * is associative and gives the aggregate of the union of the samples.
+ */
+import { bucketKey, LogHistogram } from "./histogram.ts";
+import { quantize } from "./series.ts";
+import type { SeriesKey } from "./types.ts";
+
+/** Aggregate of one series' values inside one bucket (or a merge of buckets). */
+export class SeriesAgg {
+  min = Infinity;
+  max = -Infinity;
+  sum = 0;
+  count = 0;
+  /** The latest value (NaN while empty). */
+  last = NaN;
+  hist = new LogHistogram();
+
+  /** Adds the next value in time order. */
+  add(v: number): this {
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.sum += v;
+    this.count++;
+    this.last = v;
+    this.hist.add(v);
+    return this;
+  }
+
+  /** Adds the samples of `o`, which come after this aggregate's (its `last` wins). In place. */
+  merge(o: SeriesAgg): this {
+    if (o.count === 0) return this;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+    this.sum += o.sum;
+    this.count += o.count;
+    this.last = o.last;
+    this.hist.merge(o.hist);
+    return this;
+  }
+
+  /** A new aggregate of the samples of `a` followed by those of `b`; neither is changed. */
+  static merged(a: SeriesAgg, b: SeriesAgg): SeriesAgg {
+    return a.clone().merge(b);
+  }
+
+  clone(): SeriesAgg {
+    return new SeriesAgg().merge(this);
+  }
+
+  get avg(): number | null {
+    return this.count === 0 ? null : this.sum / this.count;
+  }
+
+  /** Nearest-rank 95th percentile, within 1 % of the exact one and inside [min, max]. */
+  get p95(): number | null {
+    return this.quantile(0.95);
+  }
+
+  quantile(q: number): number | null {
+    return this.hist.quantile(q, this.min, this.max);
+  }
+
+  /**
+   * Share of the samples greater than `x` (0…1), null when empty. Exact when no sample lies within
+   * 1 % of `x` (LogHistogram.countAbove); exact at and beyond the extremes.
+   */
+  timeAboveFraction(x: number): number | null {
+    if (this.count === 0) return null;
+    if (x < this.min) return 1;
+    if (x >= this.max) return 0;
+    return this.hist.countAbove(x) / this.count;
+  }
+}
+
+export interface RollupRecord {
+  /** Bucket start, epoch ms (a multiple of the resolution). */
+  t: number;
+  /** Resolution in seconds. */
+  res: number;
+  /** Time of the first and the last sample included, epoch ms. */
+  from: number;
+  to: number;
+  /** Samples included (a series' count is lower where its value was null). */
+  n: number;
+  series: Map<SeriesKey, SeriesAgg>;
+}
+
+/**
+ * Merges two records of the same bucket into a new one (inputs unchanged). The record whose samples
+ * end later supplies each series' `last`.
+ */
+export function mergeRecords(a: RollupRecord, b: RollupRecord): RollupRecord {
+  if (a.t !== b.t || a.res !== b.res) {
+    throw new Error(`rollup: cannot merge bucket ${a.t}/${a.res}s with ${b.t}/${b.res}s`);
+  }
+  const [early, late] = a.to <= b.to ? [a, b] : [b, a];
+  const series = new Map<SeriesKey, SeriesAgg>();
+  for (const [key, agg] of early.series) series.set(key, agg.clone());
+  for (const [key, agg] of late.series) {
+    const e = series.get(key);
+    series.set(key, e ? e.merge(agg) : agg.clone());
+  }
+  return {
+    t: a.t,
+    res: a.res,
+    from: Math.min(a.from, b.from),
+    to: late.to,
+    n: a.n + b.n,
+    series,
+  };
+}
+
+/**
+ * Builds rollup records from samples arriving in time order. A bucket is handed out once a sample
+ * of a later bucket arrives (`add`) or the clock has passed its end (`completedBy`); `drain` hands out
+ * the open, partial one at shutdown. A sample in a bucket already handed out (but still newer than
+ * every included sample) opens a second record for that bucket, which readers merge.
+ */
+export class RollupAggregator {
+  readonly resolutionMs: number;
+  /** Samples ignored because they were not newer than the last included one. */
+  skippedOutOfOrder = 0;
+  private open: RollupRecord | undefined;
+  private lastTime: number | undefined;
+
+  constructor(readonly resolutionSec: number) {
+    if (!Number.isInteger(resolutionSec) || resolutionSec <= 0) {
+      throw new RangeError(`rollup: resolution must be a positive whole number of seconds`);
+    }
+    this.resolutionMs = resolutionSec * 1000;
+  }
+
+  /**
+   * Adds one sample (epoch ms, values by series; null and non-finite values are skipped) and returns
+   * the record this sample's time has moved past, if any. Values are quantized like the raw tier
+   * stores them, so rollups agree with the raw data. A sample not newer than the last included one
+   * (out of order, or a duplicate) is ignored and counted in `skippedOutOfOrder`.
+   */
+  add(time: number, values: ReadonlyMap<SeriesKey, number | null>): RollupRecord[] {
+    if (!Number.isFinite(time)) throw new RangeError(`rollup: bad sample time ${time}`);
+    if (this.lastTime !== undefined && time <= this.lastTime) {
+      this.skippedOutOfOrder++;
+      return [];
+    }
+    const t = Math.floor(time / this.resolutionMs) * this.resolutionMs;
+    const done: RollupRecord[] = [];
+    if (this.open && this.open.t !== t) {
+      done.push(this.open);
+      this.open = undefined;
+    }
+    const rec = this.open ??= {
+      t,
+      res: this.resolutionSec,
+      from: time,
+      to: time,
+      n: 0,
+      series: new Map(),
+    };
+    rec.to = time;
+    rec.n++;
+    this.lastTime = time;
+    for (const [key, v] of values) {
+      if (v === null || !Number.isFinite(v)) continue;
+      let agg = rec.series.get(key);
+      if (!agg) rec.series.set(key, agg = new SeriesAgg());
+      agg.add(quantize(v));
+    }
+    return done;
+  }
+
+  /** The open record when its bucket ends at or before `now` (epoch ms). */
+  completedBy(now: number): RollupRecord[] {
+    if (!this.open || this.open.t + this.resolutionMs > now) return [];
+    return this.drain();
+  }
+
+  /** The open, possibly partial record (at shutdown). */
+  drain(): RollupRecord[] {
+    const rec = this.open;
+    this.open = undefined;
+    return rec ? [rec] : [];
+  }
+
+  /** Time of the newest sample included so far. */
+  lastIncluded(): number | undefined {
+    return this.lastTime;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Encoding: {"t":…,"res":60,"from":…,"to":…,"n":6,"series":{"key":<agg>,…}} on one line, where <agg> is
+//   v                       every one of the record's n samples had value v (the common case)
+//   [v, count]              the series had value v in `count` (< n) samples
+//   [min, max, last, sum, …hist]
+//                           otherwise. min, max and last are samples themselves, so their buckets are
+//                           left out of hist (last's only when min < last < max, else it may be the
+//                           same sample as min or max); hist is LogHistogram.encodeWithin of the other
+//                           samples between the buckets of min and max. count = what hist holds.
+// min, max and last are exact (values are quantized on the way in); sum keeps 6 significant digits,
+// so avg carries a relative error below 5e-7 of |sum| / count.
+
+/** Stored precision of sums: 6 significant digits even for integers (whole-byte sums are long). */
+export function quantizeSum(v: number): number {
+  return Number(v.toPrecision(6));
+}
+
+function encodeAgg(a: SeriesAgg, n: number): number | number[] {
+  if (a.min === a.max) return a.count === n ? a.min : [a.min, a.count];
+  const rest = withoutExtremes(a.hist.clone(), a, (h, key) => h.removeKey(key));
+  const hist = rest.encodeWithin(bucketKey(a.min), bucketKey(a.max));
+  return [a.min, a.max, a.last, quantizeSum(a.sum), ...hist];
+}
+
+/** Takes the samples min, max and last (when distinct from both) out of or into `h`. */
+function withoutExtremes(
+  h: LogHistogram,
+  a: { min: number; max: number; last: number },
+  op: (h: LogHistogram, key: number) => void,
+): LogHistogram {
+  op(h, bucketKey(a.min));
+  op(h, bucketKey(a.max));
+  if (a.min < a.last && a.last < a.max) op(h, bucketKey(a.last));
+  return h;
+}
+
+export function encodeRecord(r: RollupRecord): string {
+  const series: Record<string, number | number[]> = Object.create(null);
+  for (const [key, agg] of r.series) {
+    if (agg.count > 0) series[key] = encodeAgg(agg, r.n);
+  }
+  return JSON.stringify({ t: r.t, res: r.res, from: r.from, to: r.to, n: r.n, series });
+}
+
+function fail(why: string): never {
+  throw new Error(`rollup record: ${why}`);
+}
+
+function num(o: Record<string, unknown>, field: string): number {
+  const v = o[field];
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(`"${field}" is not a number`);
+  return v;
+}
+
+function constantAgg(v: number, count: number): SeriesAgg {
+  const a = new SeriesAgg();
+  a.min = a.max = a.last = v;
+  a.sum = v * count;
+  a.count = count;
+  a.hist.add(v, count);
+  return a;
+}
+
+function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
+  if (typeof e === "number" && Number.isFinite(e)) return constantAgg(e, n);
+  if (!Array.isArray(e) || !e.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    fail(`series "${key}" is neither a number nor an array of numbers`);
+  }
+  if (e.length === 2) {
+    const [v, count] = e;
+    if (!Number.isInteger(count) || count < 1) fail(`series "${key}" has a bad count ${count}`);
+    return constantAgg(v, count);
+  }
+  if (e.length < 4) fail(`series "${key}" has ${e.length} numbers (1, 2, or 4 and more expected)`);
+  const [min, max, last, sum] = e;
+  if (!(min < max && min <= last && last <= max)) {
+    fail(`series "${key}" has inconsistent min ${min}, max ${max}, last ${last}`);
+  }
+  const a = new SeriesAgg();
+  try {
+    a.hist = LogHistogram.decodeWithin(e.slice(4), bucketKey(min), bucketKey(max));
+  } catch (err) {
+    fail(`series "${key}": ${(err as Error).message}`);
+  }
+  withoutExtremes(a.hist, { min, max, last }, (h, key) => h.addKey(key));
+  a.min = min;
+  a.max = max;
+  a.last = last;
+  a.sum = sum;
+  a.count = a.hist.count;
+  return a;
+}
+
+/** Parses one line written by `encodeRecord`; throws an Error naming the problem otherwise. */
+export function decodeRecord(line: string): RollupRecord {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch (err) {
+    fail(`not JSON (${(err as Error).message})`);
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) fail("not a JSON object");
+  const rec = o as Record<string, unknown>;
+  const t = num(rec, "t");
+  const res = num(rec, "res");
+  const from = num(rec, "from");
+  const to = num(rec, "to");
+  const n = num(rec, "n");
+  if (!Number.isInteger(n) || n < 1) fail(`"n" must be a positive whole number, not ${n}`);
+  if (!(res > 0) || t % (res * 1000) !== 0) fail(`"t" ${t} is not aligned to ${res} s`);
+  if (!(t <= from && from <= to && to < t + res * 1000)) {
+    fail(`"from" ${from} / "to" ${to} outside the bucket starting at ${t}`);
+  }
+  const s = rec.series;
+  if (typeof s !== "object" || s === null || Array.isArray(s)) fail(`"series" is not an object`);
+  const series = new Map<SeriesKey, SeriesAgg>();
+  for (const [key, e] of Object.entries(s)) {
+    const agg = decodeAgg(key, e, n);
+    if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
+    series.set(key, agg);
+  }
+  return { t, res, from, to, n, series };
+}
