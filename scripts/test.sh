@@ -15,6 +15,7 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v stress-ng >/dev/null || need+=(stress-ng)
 command -v ip >/dev/null || need+=(iproute2)
 command -v free >/dev/null || need+=(procps)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

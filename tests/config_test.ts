@@ -130,7 +130,7 @@ Deno.test("an unknown key lists the known ones and suggests the closest", async 
   // Nothing close: no suggestion.
   assertEquals(
     await errorLines(() => parseConfigText("alerts: {}\n", "x.yaml")),
-    ["x.yaml:1: unknown key alerts; known keys: log, paths, storage, collectors"],
+    ["x.yaml:1: unknown key alerts; known keys: log, paths, storage, record, collectors"],
   );
 });
 
@@ -168,7 +168,7 @@ Deno.test("all problems of a file are reported at once, in line order", async ()
     "(Unterminated character class)",
     `${f}:12: collectors.filesystem: a list is not a mapping (expected keys: enabled, interval, ` +
     "fstypes_exclude, mountpoints_exclude, statfs_timeout)",
-    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, collectors`,
+    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, record, collectors`,
   ]);
 });
 
@@ -486,7 +486,7 @@ Deno.test("show prints the effective config in schema order, and it parses back 
   const text = renderConfig(config, sysmonSchema);
   const lines = text.split("\n");
   // Schema order, not file order; durations back as duration text; regexes quoted without escapes.
-  assertEquals(lines.filter((l) => /^\S/.test(l)), ["log:", "paths:", "storage:", "collectors:"]);
+  assertEquals(lines.filter((l) => /^\S/.test(l)), ["log:", "paths:", "storage:", "record:", "collectors:"]);
   assertStringIncludes(text, "\ncollectors:\n  interval: 5s\n  max_entities: 64\n  cpu:\n");
   assertStringIncludes(text, "    exclude: '^(loop|ram|zram|sr)\\d+$'\n");
   assertStringIncludes(text, '    include: "^(eth|en)"\n');
@@ -539,7 +539,8 @@ Deno.test("the starter file validates, sets nothing, and documents every setting
   assertEquals(layer.values, {
     log: {},
     paths: {},
-    storage: {},
+    storage: { retention: {} },
+    record: {},
     collectors: {
       cpu: {},
       loadavg: {},

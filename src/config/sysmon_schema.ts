@@ -103,14 +103,14 @@ export const sysmonSchema = s.object({
     backend: s.enum(["file"] as const, {
       default: "file",
       description:
-        "Where samples are stored and read back from. file: JSON Lines or CSV files in the data " +
-        "directory (the only backend so far; the storage interface leaves room for Prometheus).",
+        "Where samples are stored and read back from: JSON Lines or CSV files in the data " +
+        "directory (file, the only backend so far; the storage interface leaves room for others).",
     }),
     format: s.enum(["jsonl", "csv"] as const, {
       default: "jsonl",
       description:
-        "File format of raw samples (flag --format). jsonl: one version-1 sample per line, as " +
-        "`snapshot --json`. csv: one row per sample, one column per series (docs/storage.md). " +
+        "File format of raw samples (flag --format): jsonl writes one version-1 sample per line, " +
+        "as `snapshot --json`; csv one row per sample, one column per series (docs/storage.md). " +
         "Rollups are always JSON Lines.",
     }),
     flush_interval: s.duration({
@@ -124,8 +124,8 @@ export const sysmonSchema = s.object({
     fsync: s.enum(["always", "never"] as const, {
       default: "always",
       description:
-        "always: every flush is fsync'ed, so a power cut loses at most one flush interval. never: " +
-        "leave it to the kernel (a crash of sysmon alone still loses nothing that was flushed).",
+        "With always, every flush is fsync'ed, so a power cut loses at most one flush interval; " +
+        "with never, the kernel decides (a crash of sysmon alone still loses nothing flushed).",
     }),
     max_file_mib: s.integer({
       default: 64,

@@ -83,13 +83,16 @@ export class LogHistogram {
 
   /**
    * The nearest-rank q-quantile (see the module comment), or null when empty. Pass the exact `min`
-   * and `max` of the samples when known: the result is clamped into them, which makes the extreme
-   * ranks exact and can only bring the estimate closer.
+   * and `max` of the samples when known: the lowest and the top rank then return them exactly (so
+   * p95 of up to 19 samples is exact), and other ranks are clamped into them, which can only bring
+   * the estimate closer.
    */
   quantile(q: number, min?: number, max?: number): number | null {
     if (this.total === 0) return null;
-    // q·n suffers float noise (0.95 × 60 = 57.00000000000001); ranks are whole numbers.
+    // q·n can carry float noise (0.07 × 100 = 7.000000000000001); ranks are whole numbers.
     const rank = Math.min(this.total, Math.max(1, Math.ceil(q * this.total - 1e-9)));
+    if (rank === 1 && min !== undefined) return min;
+    if (rank === this.total && max !== undefined) return max;
     let seen = 0;
     let value = 0;
     for (const [key, n] of this.entries()) {

@@ -198,7 +198,10 @@ export class RollupAggregator {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Encoding: {"t":…,"res":60,"from":…,"to":…,"n":6,"series":{"key":<agg>,…}} on one line, where <agg> is
+// Encoding, one JSON line: {"t":…,"res":60,"from":…,"to":…,"n":6,"keys":["k1","k2",…],"aggs":[a1,a2,…]}.
+// Keys and aggregates are two parallel lists rather than one object: the key list is the same line
+// after line, which gzip then stores as a few long matches instead of one short match per series
+// (12 % of the 1m tier). Each aggregate is
 //   v                       every one of the record's n samples had value v (the common case)
 //   [v, count]              the series had value v in `count` (< n) samples
 //   [min, max, last, sum, …hist]
@@ -206,12 +209,16 @@ export class RollupAggregator {
 //                           left out of hist (last's only when min < last < max, else it may be the
 //                           same sample as min or max); hist is LogHistogram.encodeWithin of the other
 //                           samples between the buckets of min and max. count = what hist holds.
-// min, max and last are exact (values are quantized on the way in); sum keeps 6 significant digits,
-// so avg carries a relative error below 5e-7 of |sum| / count.
+// min, max and last are exact (values are quantized on the way in); sum keeps 7 significant digits
+// (quantizeSum), so avg is the mean of the stored values within 5e-7 relative (of |sum| / count).
 
-/** Stored precision of sums: 6 significant digits even for integers (whole-byte sums are long). */
+/**
+ * Stored precision of sums: 7 significant digits (relative error ≤ 5e-7), even for integers, whose
+ * exact sums of byte counts would be long and incompressible. One digit more than single values
+ * keep costs 1 % of the 1m tier and holds avg within 1e-6 of the mean of the stored values.
+ */
 export function quantizeSum(v: number): number {
-  return Number(v.toPrecision(6));
+  return Number(v.toPrecision(7));
 }
 
 function encodeAgg(a: SeriesAgg, n: number): number | number[] {
@@ -234,11 +241,14 @@ function withoutExtremes(
 }
 
 export function encodeRecord(r: RollupRecord): string {
-  const series: Record<string, number | number[]> = Object.create(null);
+  const keys: SeriesKey[] = [];
+  const aggs: (number | number[])[] = [];
   for (const [key, agg] of r.series) {
-    if (agg.count > 0) series[key] = encodeAgg(agg, r.n);
+    if (agg.count === 0) continue;
+    keys.push(key);
+    aggs.push(encodeAgg(agg, r.n));
   }
-  return JSON.stringify({ t: r.t, res: r.res, from: r.from, to: r.to, n: r.n, series });
+  return JSON.stringify({ t: r.t, res: r.res, from: r.from, to: r.to, n: r.n, keys, aggs });
 }
 
 function fail(why: string): never {
@@ -310,11 +320,17 @@ export function decodeRecord(line: string): RollupRecord {
   if (!(t <= from && from <= to && to < t + res * 1000)) {
     fail(`"from" ${from} / "to" ${to} outside the bucket starting at ${t}`);
   }
-  const s = rec.series;
-  if (typeof s !== "object" || s === null || Array.isArray(s)) fail(`"series" is not an object`);
+  const { keys, aggs } = rec;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
+    fail(`"keys" is not a list of strings`);
+  }
+  if (!Array.isArray(aggs) || aggs.length !== keys.length) {
+    fail(`"aggs" is not a list as long as "keys"`);
+  }
   const series = new Map<SeriesKey, SeriesAgg>();
-  for (const [key, e] of Object.entries(s)) {
-    const agg = decodeAgg(key, e, n);
+  for (const [j, key] of keys.entries()) {
+    if (series.has(key)) fail(`series "${key}" appears twice`);
+    const agg = decodeAgg(key, aggs[j], n);
     if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
     series.set(key, agg);
   }
