@@ -90,7 +90,9 @@ function assertSameAgg(a: SeriesAgg, b: SeriesAgg, sumTol: number, what: string)
 function assertSameRecord(a: RollupRecord, b: RollupRecord, sumTol: number, what: string) {
   assertEquals([a.t, a.res, a.from, a.to, a.n], [b.t, b.res, b.from, b.to, b.n], what);
   assertEquals([...a.series.keys()].sort(), [...b.series.keys()].sort(), `${what}: series`);
-  for (const [key, agg] of a.series) assertSameAgg(agg, b.series.get(key)!, sumTol, `${what} ${key}`);
+  for (const [key, agg] of a.series) {
+    assertSameAgg(agg, b.series.get(key)!, sumTol, `${what} ${key}`);
+  }
 }
 
 Deno.test("aggregates match direct computations on the samples", () => {
@@ -187,20 +189,39 @@ Deno.test("encode→decode round trip preserves the records", () => {
       assertRelative(b.avg!, agg.avg!, 1e-6, `${key} avg`);
       assertEquals(b.p95, agg.p95, `${key} p95`);
     }
-    assertEquals(encodeRecord(back), line, "re-encoding is stable");
+    assertSameRecord(decodeRecord(encodeRecord(back)), rec, 1e-6, "re-encoded");
   }
 });
 
-Deno.test("encoding writes constant series as one number and counts only when needed", () => {
+Deno.test("encoding: constants as one number, deltas from min, counts only when needed", () => {
   const agg = new RollupAggregator(60);
-  agg.add(T0, new Map([["zero", 0], ["half", 1.5], ["noise", 1]]));
-  agg.add(T0 + 10_000, new Map([["zero", 0], ["half", null], ["noise", 2]]));
-  const line = encodeRecord(agg.drain()[0]);
-  const o = JSON.parse(line);
-  assertEquals(o.series.zero, 0);
-  assertEquals(o.series.half, [1.5, 1]);
-  assertEquals(o.series.noise.slice(0, 4), [1, 2, 2, 3]);
-  assertEquals(o.n, 2);
+  agg.add(T0, new Map([["zero", 0], ["half", 1.5], ["noise", 400000000], ["dec", 31.6]]));
+  agg.add(
+    T0 + 10_000,
+    new Map([["zero", 0], ["half", null], ["noise", 400004096], ["dec", 42.35]]),
+  );
+  agg.add(T0 + 20_000, new Map([["zero", 0], ["half", null], ["noise", 400008192], ["dec", 40]]));
+  const o = JSON.parse(encodeRecord(agg.drain()[0]));
+  assertEquals(o.n, 3);
+  assertEquals(o.keys, ["zero", "half", "noise", "dec"]);
+  assertEquals(o.aggs[0], 0);
+  assertEquals(o.aggs[1], [1.5, 1]);
+  // [min, max − min, last − min, sum − count·min (shortest within 5e-7 of the sum), …hist]. The
+  // byte counts share one bucket: hist says the sample besides min and max (last = max) is in min's.
+  assertEquals(o.aggs[2], [400000000, 8192, 8192, 12000, -1]);
+  // min, max and last are the only samples: nothing left for hist.
+  assertEquals(o.aggs[3], [31.6, 10.75, 8.4, 19.15]);
+});
+
+Deno.test("values no short delta gives back are written in the explicit form", () => {
+  const a = new SeriesAgg().add(-1e6).add(0.1 + 0.2).add(1 / 3);
+  const rec: RollupRecord = { t: T0, res: 60, from: T0, to: T0 + 20_000, n: 3, series: new Map() };
+  rec.series.set("odd", a);
+  const line = encodeRecord(rec);
+  const e = JSON.parse(line).aggs[0];
+  assertEquals([e.min, e.max, e.last, e.sum], [-1e6, 1 / 3, 1 / 3, -999999.4]);
+  const back = decodeRecord(line).series.get("odd")!;
+  assertSameAgg(back, a, 5e-7, "explicit form");
 });
 
 Deno.test("decodeRecord explains malformed lines", () => {
@@ -210,6 +231,11 @@ Deno.test("decodeRecord explains malformed lines", () => {
     patch(o);
     return JSON.stringify(o);
   };
+  const withSeries = (agg: unknown) =>
+    broken((o) => {
+      (o.keys as string[]).push("x");
+      (o.aggs as unknown[]).push(agg);
+    });
   const cases: [string, string][] = [
     ["{not json", "not JSON"],
     ["[1,2]", "not a JSON object"],
@@ -217,13 +243,19 @@ Deno.test("decodeRecord explains malformed lines", () => {
     [broken((o) => o.t = T0 + 1), "not aligned"],
     [broken((o) => o.to = T0 + MIN), "outside the bucket"],
     [broken((o) => o.n = 0), `"n" must be`],
-    [broken((o) => o.series = [1]), `"series" is not an object`],
-    [broken((o) => (o.series as Record<string, unknown>).x = "1"), `series "x" is neither`],
-    [broken((o) => (o.series as Record<string, unknown>).x = [1, 2, 3]), "has 3 numbers"],
-    [broken((o) => (o.series as Record<string, unknown>).x = [5, 1, 3, 9]), "inconsistent"],
-    [broken((o) => (o.series as Record<string, unknown>).x = [1, 5, 3, 9, 0, 0]), "zero gap"],
-    [broken((o) => (o.series as Record<string, unknown>).x = [2, 7]), "in 6 samples"],
-    [broken((o) => (o.series as Record<string, unknown>).x = [1, 0]), "bad count"],
+    [broken((o) => o.keys = [1]), `"keys" is not a list of strings`],
+    [broken((o) => (o.aggs as unknown[]).pop()), `"aggs" is not a list as long as "keys"`],
+    [broken((o) => (o.keys as string[])[1] = (o.keys as string[])[0]), "appears twice"],
+    [withSeries("1"), `series "x" is neither`],
+    [withSeries([1, "2"]), `series "x" holds something other than numbers`],
+    [withSeries([1, 2, 3]), "has 3 numbers"],
+    [withSeries([5, -1, 3, 9]), "inconsistent"],
+    [withSeries([1, 5, 9, 9]), "inconsistent"],
+    [withSeries([1, 5, 3, 9, 0, 0]), "zero gap"],
+    [withSeries([2, 7]), "in 6 samples"],
+    [withSeries([1, 0]), "bad count"],
+    [withSeries({ min: 1, max: 2, last: 2, hist: [] }), "lacks one of"],
+    [withSeries({ min: 1, max: 2, last: 2, sum: 3, hist: [-9] }), "in 6 samples"],
   ];
   for (const [line, msg] of cases) {
     const err = assertThrows(() => decodeRecord(line), msg);
@@ -315,7 +347,10 @@ function hostSeries(rnd: () => number): [string, () => number][] {
   // Memory-like byte gauges: whole pages around 4e8, slowly growing, ±1 MB jitter.
   for (let k = 0; k < 20; k++) {
     let v = 4e8 * (0.5 + rnd());
-    out.push([`memory_${k}`, () => 4096 * Math.round((v += 400 * rnd()) / 4096 + 250 * gaussian(rnd))]);
+    out.push([
+      `memory_${k}`,
+      () => 4096 * Math.round((v += 400 * rnd()) / 4096 + 250 * gaussian(rnd)),
+    ]);
   }
   // Rates: idle half the time, small most of the rest, rare bursts (sector- or packet-sized steps).
   for (let k = 0; k < 25; k++) {
@@ -373,7 +408,7 @@ Deno.test("one day of rollups stays within the bytes-per-value budget", async ()
       f(csvB + m1B + h1B)
     }`,
   );
-  // The rollup tiers' share of the 4-byte budget (measured: about 1.53 + 0.10).
-  assert(m1B + h1B <= 1.8, `rollups take ${f(m1B + h1B)} bytes per value`);
+  // The rollup tiers' share of the 4-byte budget (measured: 1.23 + 0.095).
+  assert(m1B + h1B <= 1.45, `rollups take ${f(m1B + h1B)} bytes per value`);
   assert(h1B <= 0.15, `1h takes ${f(h1B)} bytes per value`);
 });
