@@ -121,15 +121,18 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
 async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
   const { rt, dir } = s;
   let lock: HeldLock | undefined;
+  let usable = false;
   try {
     await Deno.mkdir(dir, { recursive: true });
     await checkStoreFormat(dir, true);
+    usable = true;
     lock = await takeLock(dir);
   } catch (err) {
     if (err instanceof StoreFormatError) throw new UsageError(err.message);
     if (err instanceof LockBusyError) throw new RuntimeFailure(`record: ${err.message}`);
-    // Unwritable for now: the store buffers in memory and retries, so recording goes on.
-    rt.log.error(`record: cannot use data directory ${dir}: ${ioReason(err)}`);
+    // An unwritable directory is reported by the store, which buffers in memory and retries, so
+    // recording goes on; only a lock that fails in a usable directory needs its own line.
+    if (usable) rt.log.warn(`record: cannot take the lock in ${dir}/state: ${ioReason(err)}`);
   }
   const store = createFileStore(rt.config, dir, rt.log, { format: s.format });
   try {

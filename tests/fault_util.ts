@@ -35,16 +35,17 @@ export class Recorder {
   private readonly drained: Promise<void>;
 
   constructor(args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, "record", ...args],
       env: { NO_COLOR: "1", XDG_CONFIG_HOME: "/nonexistent-xdg" },
       stdin: "null",
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    this.child = child;
     this.drained = (async () => {
       const dec = new TextDecoder();
-      for await (const chunk of this.child.stderr) this.text += dec.decode(chunk, { stream: true });
+      for await (const chunk of child.stderr) this.text += dec.decode(chunk, { stream: true });
     })();
   }
 

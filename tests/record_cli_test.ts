@@ -154,3 +154,24 @@ Deno.test("record --duration stops by itself after the given time", async () => 
   assert(rows.length - 2 >= 3 && rows.length - 2 <= 6, `${rows.length - 2} rows`);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("record (daemon): an unwritable data directory is one clear error; samples kept, exit 1", async () => {
+  const file = await Deno.makeTempFile();
+  const r = await sysmon([
+    "record",
+    "--data",
+    `${file}/d`,
+    "--interval",
+    "200ms",
+    "--duration",
+    "1s",
+  ]);
+  assertEquals(r.code, 1);
+  const errors = r.stderr.split("\n").filter((l) => / ERROR /.test(l));
+  assertEquals(errors.length, 1, r.stderr);
+  assertStringIncludes(errors[0], `cannot prepare data directory ${file}/d`);
+  assertStringIncludes(errors[0], "keeping samples in memory");
+  assertMatch(r.stderr, /sample\(s\) could not be written/);
+  assert(!r.stderr.includes("    at "), r.stderr);
+  await Deno.remove(file);
+});

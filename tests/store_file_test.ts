@@ -281,3 +281,67 @@ Deno.test("file store: a directory of another format version is refused with a c
   assert(err.message.includes("format 2") && err.message.includes("--data"), err.message);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("file store: info lists tiers, time span, hosts and metrics; queries filter series", async () => {
+  const dir = await Deno.makeTempDir();
+  const clock = { now: T0 };
+  const { opts } = options(dir, clock);
+  const store = new FileStore(opts);
+  await store.openForWriting();
+  const written = await writeSeries(store, clock, T0, 400);
+  await store.close({ drain: true });
+  const info = await new FileStore(opts).info();
+  assertEquals(info.backend, "file");
+  assertEquals(info.hosts, ["testhost"]);
+  const raw = info.tiers.find((t) => t.name === "raw")!;
+  assertEquals(raw.from, T0);
+  assertEquals(raw.to, Date.parse(written.at(-1)!.timestamp));
+  assertEquals(info.tiers.map((t) => t.name), ["raw", "1m", "1h"]);
+  assert(info.tiers.every((t) => t.files === 1 && t.bytes > 0), JSON.stringify(info.tiers));
+  assert(
+    info.metrics.includes("cpu_usage_percent") && info.metrics.includes("filesystem_usage_percent"),
+  );
+  assert(!info.metrics.some((m) => m.includes("[")), "metric names, not series keys");
+
+  const points = await collect(new FileStore(opts).query({
+    from: T0,
+    to: T0 + DAY,
+    step: 600,
+    aggregation: "max",
+    metrics: ["filesystem_usage_percent", "cpu_usage_percent"],
+    entity: /^\/$/,
+  }));
+  assertEquals(points.length, 7);
+  for (const p of points) {
+    assertEquals(Object.keys(p.values).sort(), [
+      "cpu_usage_percent",
+      "filesystem_usage_percent[/]",
+    ]);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("file store: the byte limit removes the oldest raw files first, never the open one", async () => {
+  const dir = await Deno.makeTempDir();
+  const clock = { now: T0 };
+  const { opts, log } = options(dir, clock, {
+    retention: {
+      maxAge: { raw: 30 * 86400, "1m": 90 * 86400, "1h": 365 * 86400 },
+      maxBytes: 40_000,
+    },
+  });
+  const store = new FileStore(opts);
+  await store.openForWriting();
+  for (let d = 0; d < 5; d++) await writeSeries(store, clock, T0 + d * DAY, 60, 10, d + 1);
+  await store.close({ drain: true });
+  const raw = await listTierFiles(dir, "raw");
+  assert(raw.length < 5, `raw files left: ${raw.map((f) => f.name)}`);
+  assertEquals(raw.at(-1)!.period, "2026-03-05", "the newest (open) file stays");
+  // Raw goes first: while raw files remain to delete, no rollup file has been deleted.
+  assertEquals((await listTierFiles(dir, "1h")).length, 1);
+  assert(
+    log.lines.some((l) => /retention: deleted raw\/2026-03-01.*over the .* limit/.test(l)),
+    log.lines.join("\n"),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
