@@ -486,7 +486,13 @@ Deno.test("show prints the effective config in schema order, and it parses back 
   const text = renderConfig(config, sysmonSchema);
   const lines = text.split("\n");
   // Schema order, not file order; durations back as duration text; regexes quoted without escapes.
-  assertEquals(lines.filter((l) => /^\S/.test(l)), ["log:", "paths:", "storage:", "record:", "collectors:"]);
+  assertEquals(lines.filter((l) => /^\S/.test(l)), [
+    "log:",
+    "paths:",
+    "storage:",
+    "record:",
+    "collectors:",
+  ]);
   assertStringIncludes(text, "\ncollectors:\n  interval: 5s\n  max_entities: 64\n  cpu:\n");
   assertStringIncludes(text, "    exclude: '^(loop|ram|zram|sr)\\d+$'\n");
   assertStringIncludes(text, '    include: "^(eth|en)"\n');
