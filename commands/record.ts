@@ -186,6 +186,12 @@ async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
       `record: ${lost} sample(s) could not be written to ${dir}: ${st.lastError}`,
     );
   }
+  if (st.samplesDropped > 0) {
+    // Logged when it happened; the exit status tells systemd or a script that data was lost.
+    throw new RuntimeFailure(
+      `record: ${st.samplesDropped} sample(s) were dropped while ${dir} was not writable`,
+    );
+  }
 }
 
 async function record(this: SysmonContext, flags: RecordFlags): Promise<void> {

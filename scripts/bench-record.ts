@@ -8,8 +8,8 @@
  * - `deno run -A --v8-flags=… main.ts record --data TMP --interval 10s` (the flags of `deno task
  *   sysmon`), with no configuration file, so the defaults apply (fsync always, flush every 10 s);
  * - `/usr/lib/sysstat/sadc -S XALL 10 N FILE` (one process for N samples, every activity group).
- * Every interval it reads each process's utime+stime (/proc/PID/stat, every thread, dead ones too)
- * and VmRSS (/proc/PID/status); VmHWM just before the end. Start-up is reported apart: the steady
+ * Every interval it reads each process's CPU time (cpuSeconds) and VmRSS (/proc/PID/status); VmHWM
+ * just before the end. Start-up is reported apart: the steady
  * figures count from the first interval boundary after one minute.
  */
 const SADC = "/usr/lib/sysstat/sadc";
@@ -32,14 +32,28 @@ interface Reading {
   rssMiB: number;
 }
 
+/**
+ * CPU seconds of a process. utime+stime counts every thread, exited ones too, but in 10 ms ticks —
+ * too coarse for sadc's few milliseconds per sample; a single-threaded process's schedstat gives
+ * nanoseconds.
+ */
+function cpuSeconds(pid: number): number {
+  let threads = 0;
+  for (const _ of Deno.readDirSync(`/proc/${pid}/task`)) threads++;
+  if (threads === 1) {
+    return Number(Deno.readTextFileSync(`/proc/${pid}/schedstat`).split(" ")[0]) / 1e9;
+  }
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
+
 function read(pid: number): Reading | undefined {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     return {
       at: performance.now() / 1000,
-      cpuS: (Number(f[11]) + Number(f[12])) / TICK,
+      cpuS: cpuSeconds(pid),
       rssMiB: kib(status, "VmRSS") / 1024,
     };
   } catch {
@@ -84,7 +98,9 @@ const sysmonArgs = [
 const sadcArgs = ["-S", SADC_GROUPS, String(INTERVAL), String(samplesWanted), `${tmp}/sadc.sa`];
 console.log(`sysmon: deno ${sysmonArgs.join(" ")}`);
 console.log(haveSadc ? `sadc:   ${SADC} ${sadcArgs.join(" ")}` : `sadc: ${SADC} not installed`);
-console.log(`duration ${MINUTES} min, sampled every ${INTERVAL} s, steady state after ${WARMUP_S} s`);
+console.log(
+  `duration ${MINUTES} min, sampled every ${INTERVAL} s, steady state after ${WARMUP_S} s`,
+);
 
 const sysmon = new Deno.Command(Deno.execPath(), {
   args: sysmonArgs,
@@ -142,7 +158,8 @@ async function sadcRecords(): Promise<number> {
     stderr: "null",
   }).output();
   const lines = new TextDecoder().decode(out.stdout).split("\n");
-  return lines.filter((l) => l.length > 0 && !l.startsWith("#")).length;
+  // sadf prints intervals; the first record is their baseline.
+  return lines.filter((l) => l.length > 0 && !l.startsWith("#")).length + 1;
 }
 
 function summarise(name: "sysmon" | "sadc", samples: number) {
@@ -179,9 +196,9 @@ for (const s of [a, b]) {
   console.log(
     `  CPU: ${f3(s.steadyPercent)} % of a core in steady state, ${
       f3(s.steadyMsPerSample)
-    } ms per sample (steady); start-up ${f1(s.startupCpuMs)} ms; total ${
-      f1(s.totalCpuMs)
-    } ms = ${f3(s.allMsPerSample)} ms per written sample`,
+    } ms per sample (steady); start-up ${f1(s.startupCpuMs)} ms; total ${f1(s.totalCpuMs)} ms = ${
+      f3(s.allMsPerSample)
+    } ms per written sample`,
   );
   console.log(
     `  RSS: peak ${f1(s.rssHwm)} MiB (VmHWM), max sampled ${f1(s.rssPeakSampled)} MiB, average ${

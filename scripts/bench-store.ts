@@ -93,6 +93,16 @@ async function dirBytes(dir: string): Promise<Map<string, number>> {
   return out;
 }
 
+/** Paths of every file under `dir`, relative to it (rollup tiers may hold one directory per group). */
+async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) out.push(...await listFiles(`${dir}/${e.name}`, `${prefix}${e.name}/`));
+    else if (e.isFile) out.push(prefix + e.name);
+  }
+  return out;
+}
+
 function storeOptions(dir: string, format: FileFormat, clock: { now: number }) {
   return {
     dir,
@@ -146,9 +156,7 @@ async function generate(dir: string, format: FileFormat, template: Sample): Prom
   const closed = await dirBytes(dir);
   const files: string[] = [];
   for (const tier of ["raw", "1m", "1h"] as TierName[]) {
-    const names = [];
-    for await (const e of Deno.readDir(`${dir}/${tier}`)) names.push(e.name);
-    names.sort();
+    const names = (await listFiles(`${dir}/${tier}`)).sort();
     files.push(`${tier}: ${names.length} files (${names[0]} … ${names.at(-1)})`);
   }
   return { format, samples, values, seconds, atEnd, closed, files };
@@ -160,21 +168,33 @@ async function timeCommand(args: string[]): Promise<{ ms: number; lines: number 
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: root, stderr: "piped" })
     .output();
   const ms = performance.now() - t0;
-  if (!out.success) throw new Error(`deno ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`deno ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
   let lines = 0;
   for (const b of out.stdout) if (b === 10) lines++;
   return { ms, lines };
 }
 
-async function timeQuery(label: string, args: string[]) {
+async function timeQuery(label: string, args: string[], expectLines = 0) {
   const full = ["run", "-A", V8_FLAGS, ...args];
   const warm = await timeCommand(full);
   const ms: number[] = [];
   for (let i = 0; i < RUNS; i++) ms.push((await timeCommand(full)).ms);
-  return { label, command: `deno ${full.join(" ")}`, first: warm.ms, median: median(ms), ms, lines: warm.lines };
+  return {
+    label,
+    command: `deno ${full.join(" ")}`,
+    first: warm.ms,
+    median: median(ms),
+    ms,
+    lines: warm.lines,
+    expectLines,
+  };
 }
 
-async function sadcCount(file: string): Promise<{ bytes: number; perRecord: number; records: number }> {
+async function sadcCount(
+  file: string,
+): Promise<{ bytes: number; perRecord: number; records: number }> {
   const out = await new Deno.Command("sadf", { args: ["-j", "--", "-A", file], stdout: "piped" })
     .output();
   const doc = JSON.parse(new TextDecoder().decode(out.stdout));
@@ -207,7 +227,9 @@ const sadc = haveSadc
   ? new Deno.Command(SADC, { args: sadcArgs, stdout: "null", stderr: "null" }).spawn()
   : undefined;
 
-const template = TEMPLATE ? JSON.parse(await Deno.readTextFile(TEMPLATE)) as Sample : await liveTemplate();
+const template = TEMPLATE
+  ? JSON.parse(await Deno.readTextFile(TEMPLATE)) as Sample
+  : await liveTemplate();
 const sizes: SizeResult[] = [];
 for (const format of FORMATS) {
   const dir = `${work}/${format}`;
@@ -230,20 +252,20 @@ if (FORMATS.length > 0) {
       await timeQuery(`${s.format}: ${DAYS} days, 5-minute step, avg`, [
         ...base,
         ...["--from", allFrom, "--to", end, "--step", "300", "--agg", "avg"],
-      ]),
+      ], DAYS * 288),
     );
     queries.push(
       await timeQuery(`${s.format}: 1 day, raw (step 0)`, [
         ...base,
         ...["--from", lastDay, "--to", end, "--step", "0"],
-      ]),
+      ], 8640),
     );
     queries.push(
       await timeQuery(`${s.format}: 1 day, 5-minute p95, one disk`, [
         "scripts/store-query.ts",
         ...["--data", dir, "--metric", "disk_util_percent", "--entity", "^vd|^sd|^nvme"],
         ...["--from", lastDay, "--to", end, "--step", "300", "--agg", "p95"],
-      ]),
+      ], 288),
     );
   }
 }
@@ -252,7 +274,8 @@ const sa = sadc ? (await sadc.status, await sadcCount(sadcFile)) : undefined;
 
 // --- report ------------------------------------------------------------------------------------
 
-const host = `${Deno.hostname()}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
+const host =
+  `${Deno.hostname()}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
 console.log(`# bench-store (${host})`);
 console.log(`template: ${TEMPLATE || "this machine's own sample (two collections 1 s apart)"}`);
 for (const s of sizes) {
@@ -301,7 +324,9 @@ for (const q of queries) {
   console.log(
     `  ${q.label}: median ${q.median.toFixed(0)} ms (runs ${
       q.ms.map((m) => m.toFixed(0)).join(", ")
-    }; first ${q.first.toFixed(0)} ms), ${q.lines} lines`,
+    }; first ${q.first.toFixed(0)} ms), ${q.lines} lines${
+      q.expectLines && q.lines !== q.expectLines ? ` — WRONG, expected ${q.expectLines}` : ""
+    }`,
   );
   console.log(`    ${q.command}`);
 }

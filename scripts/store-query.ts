@@ -12,7 +12,7 @@
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { createLogger } from "../src/log.ts";
 import { createFileStore } from "../src/record/store_open.ts";
-import { AGGREGATIONS, type Aggregation, type RangeQuery } from "../src/store/types.ts";
+import { type Aggregation, AGGREGATIONS, type RangeQuery } from "../src/store/types.ts";
 
 const USAGE =
   "usage: store-query.ts --data DIR --metric NAME[,NAME…] [--entity REGEX] [--from ISO|EPOCH_MS] " +
@@ -49,7 +49,9 @@ for (const k of flags.keys()) if (!known.has(k)) fail(`unknown flag --${k}`);
 const dir = flags.get("data") ?? fail("--data is required");
 const metrics = (flags.get("metric") ?? fail("--metric is required")).split(",").filter(Boolean);
 const step = Number(flags.get("step") ?? "0");
-if (!Number.isFinite(step) || step < 0) fail(`--step: not a number of seconds: ${flags.get("step")}`);
+if (!Number.isFinite(step) || step < 0) {
+  fail(`--step: not a number of seconds: ${flags.get("step")}`);
+}
 const aggregation = (flags.get("agg") ?? "avg") as Aggregation;
 if (!AGGREGATIONS.includes(aggregation)) fail(`--agg: one of ${AGGREGATIONS.join(", ")}`);
 let entity: RegExp | undefined;

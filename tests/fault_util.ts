@@ -72,7 +72,9 @@ export class Recorder {
   }
 
   /** Sends `signal` and waits for the exit; returns the exit code and when the signal was sent. */
-  async stop(signal: Deno.Signal): Promise<{ code: number; signal: Deno.Signal | null; at: number }> {
+  async stop(
+    signal: Deno.Signal,
+  ): Promise<{ code: number; signal: Deno.Signal | null; at: number }> {
     const at = Date.now();
     try {
       this.child.kill(signal);
@@ -92,66 +94,88 @@ export interface DirCheck {
   unreadable: { path: string; problem: string }[];
   /** `X.gz.tmp` leftovers, and plain files that also exist compressed. */
   leftovers: string[];
-  /** Data lines (after the header) per tier. */
-  records: { raw: string[]; "1m": string[]; "1h": string[] };
+  /** Data lines (after the header) of raw/. */
+  raw: string[];
+  /**
+   * Data lines of the rollup tiers per directory: "1m" and "1h", or "1m/<group>"… when rollups are
+   * kept in one subdirectory per series group.
+   */
+  rollups: Map<string, string[]>;
 }
 
 const TIER_DIRS = ["raw", "1m", "1h"] as const;
 
+/** Reads every file under raw/, 1m/ and 1h/ (subdirectories included) and notes what is wrong. */
 export function checkDataDir(dir: string): DirCheck {
   const out: DirCheck = {
     files: [],
     tornTails: [],
     unreadable: [],
     leftovers: [],
-    records: { raw: [], "1m": [], "1h": [] },
+    raw: [],
+    rollups: new Map(),
   };
-  for (const tier of TIER_DIRS) {
-    let names: string[];
-    try {
-      names = [...Deno.readDirSync(`${dir}/${tier}`)].map((e) => e.name).sort();
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
+  for (const tier of TIER_DIRS) checkTree(dir, tier, out);
+  return out;
+}
+
+function checkTree(root: string, rel: string, out: DirCheck): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(`${root}/${rel}`)].sort((a, b) => a.name < b.name ? -1 : 1);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  const names = entries.map((e) => e.name);
+  for (const entry of entries) {
+    const path = `${rel}/${entry.name}`;
+    if (entry.isDirectory) {
+      checkTree(root, path, out);
+      continue;
     }
-    for (const name of names) {
-      const path = `${tier}/${name}`;
-      out.files.push(path);
-      if (name.endsWith(".tmp") || names.includes(`${name}.gz`)) {
-        out.leftovers.push(path);
-        continue;
-      }
-      let bytes = Deno.readFileSync(`${dir}/${path}`);
-      if (name.endsWith(".gz")) {
-        try {
-          bytes = new Uint8Array(gunzipSync(bytes));
-        } catch (err) {
-          out.unreadable.push({ path, problem: `gunzip: ${(err as Error).message}` });
-          continue;
-        }
-      }
-      const text = new TextDecoder().decode(bytes);
-      const lines = text.split("\n");
-      const tail = lines.pop()!;
-      if (tail !== "") {
-        // A compressed file was complete when it was compressed: a torn tail there is damage.
-        if (name.endsWith(".gz")) out.unreadable.push({ path, problem: "torn last line in .gz" });
-        else out.tornTails.push({ path, bytes: new TextEncoder().encode(tail).length });
-      }
-      lines.forEach((line, i) => {
-        try {
-          JSON.parse(line);
-        } catch {
-          out.unreadable.push({ path, problem: `line ${i + 1} is not JSON: ${line.slice(0, 80)}` });
-        }
-      });
-      if (lines.length > 0 && !lines[0].startsWith('{"sysmon_store":1')) {
-        out.unreadable.push({ path, problem: "no sysmon header line" });
-      }
-      out.records[tier].push(...lines.slice(1));
+    out.files.push(path);
+    if (entry.name.endsWith(".tmp") || names.includes(`${entry.name}.gz`)) {
+      out.leftovers.push(path);
+      continue;
+    }
+    const lines = fileLines(root, path, out);
+    if (lines === undefined) continue;
+    if (rel === "raw") out.raw.push(...lines);
+    else out.rollups.set(rel, [...out.rollups.get(rel) ?? [], ...lines]);
+  }
+}
+
+/** The data lines of one file, checking that each is JSON; undefined when it cannot be read. */
+function fileLines(root: string, path: string, out: DirCheck): string[] | undefined {
+  let bytes = Deno.readFileSync(`${root}/${path}`);
+  const gzip = path.endsWith(".gz");
+  if (gzip) {
+    try {
+      bytes = new Uint8Array(gunzipSync(bytes));
+    } catch (err) {
+      out.unreadable.push({ path, problem: `gunzip: ${(err as Error).message}` });
+      return undefined;
     }
   }
-  return out;
+  const lines = new TextDecoder().decode(bytes).split("\n");
+  const tail = lines.pop()!;
+  if (tail !== "") {
+    // A compressed file was complete when it was compressed: a torn tail there is damage.
+    if (gzip) out.unreadable.push({ path, problem: "torn last line in .gz" });
+    else out.tornTails.push({ path, bytes: new TextEncoder().encode(tail).length });
+  }
+  lines.forEach((line, i) => {
+    try {
+      JSON.parse(line);
+    } catch {
+      out.unreadable.push({ path, problem: `line ${i + 1} is not JSON: ${line.slice(0, 80)}` });
+    }
+  });
+  if (lines.length > 0 && !lines[0].startsWith('{"sysmon_store":1')) {
+    out.unreadable.push({ path, problem: "no sysmon header line" });
+  }
+  return lines.slice(1);
 }
 
 /** Epoch-ms timestamps of raw JSON Lines records. */

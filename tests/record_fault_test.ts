@@ -3,7 +3,8 @@
  *  - kill -9 at random moments, many times over one data directory: no unreadable file, no sample
  *    lost that had been flushed (the loss rate is printed);
  *  - a full disk (a 2 MiB tmpfs, root only): samples wait in memory and are all written once space
- *    returns; beyond storage.buffer_samples the oldest are dropped, counted and logged.
+ *    returns; beyond storage.buffer_samples the oldest are dropped, counted and logged; a disk full
+ *    when a new file must be started leaves no empty part files behind.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import {
@@ -57,9 +58,9 @@ interface KilledRun {
   tornBefore: string[];
 }
 
-Deno.test("record: kill -9 at 24 random moments leaves every file readable and loses no flushed sample", async () => {
+Deno.test("record: kill -9 at 30 random moments leaves every file readable and loses no flushed sample", async () => {
   const SEED = 20261126;
-  const RUNS = 24;
+  const RUNS = 30;
   const rand = seededRandom(SEED);
   const root = await Deno.makeTempDir({ prefix: "sysmon-kill-" });
   const data = `${root}/data`;
@@ -74,7 +75,7 @@ Deno.test("record: kill -9 at 24 random moments leaves every file readable and l
       // Every 6th run buffers for 1 s: a kill may then lose that window, as documented.
       const flush = i % 6 === 5 ? 1 : 0;
       // Start-up takes ~150 ms: delays from 100 ms land in start-up repair too.
-      const delay = 100 + rand() * 1400;
+      const delay = 100 + rand() * 1700;
       const rec = new Recorder([
         "--interval",
         "200ms",
@@ -129,7 +130,7 @@ Deno.test("record: kill -9 at 24 random moments leaves every file readable and l
     }
 
     // (b) Every stored sample, in order, each once, and the store's reader agrees.
-    const times = sampleTimes(dir.records.raw);
+    const times = sampleTimes(dir.raw);
     for (let i = 1; i < times.length; i++) {
       assert(times[i] > times[i - 1], `samples out of order or twice at ${i}: ${times[i]}`);
     }
@@ -137,8 +138,14 @@ Deno.test("record: kill -9 at 24 random moments leaves every file readable and l
     assertEquals(back.problems, [], "the store's reader skipped something");
     assertEquals(back.times, times, "the store's reader returns exactly the raw lines");
     // Rollups were caught up from raw after each kill: every sample counted once, none twice.
-    assertEquals(rollupSampleCount(dir.records["1m"]), times.length, "samples in 1m rollups");
-    assertEquals(rollupSampleCount(dir.records["1h"]), times.length, "samples in 1h rollups");
+    // A group's rollups count only the samples with values in it (filesystems are read once a
+    // minute), so: never more than stored, and the fullest group of each tier has all of them.
+    for (const tier of ["1m", "1h"]) {
+      const counts = [...dir.rollups].filter(([d]) => d.split("/")[0] === tier)
+        .map(([d, lines]) => ({ d, n: rollupSampleCount(lines) }));
+      for (const { d, n } of counts) assert(n <= times.length, `${d}: ${n} > ${times.length}`);
+      assertEquals(Math.max(0, ...counts.map((c) => c.n)), times.length, `samples in ${tier}`);
+    }
 
     // Losses: per run, the ticks between its first and last stored sample must all be there.
     const allRuns = [
@@ -246,6 +253,7 @@ Deno.test({
         const errors = matching(lines, /No space left on device/);
         assertEquals(errors.length, 1, `one error line for the whole episode:\n${rec.stderr}`);
         assertMatch(errors[0].text, /ERROR .*keeping samples in memory \(up to 8640\)/);
+        assertEquals(matching(lines, / ERROR /).length, 1, rec.stderr);
         const again = matching(lines, /works again/);
         assertEquals(again.length, 1, rec.stderr);
         const buffered = Number(/wrote (\d+) buffered sample/.exec(again[0].text)?.[1]);
@@ -256,7 +264,7 @@ Deno.test({
         assertEquals(dir.unreadable, []);
         assertEquals(dir.tornTails, [], "a failed write was cut back to whole lines");
         assertEquals(dir.leftovers, []);
-        const times = sampleTimes(dir.records.raw);
+        const times = sampleTimes(dir.raw);
         assertEquals(times.length, taken, "every sample taken is stored");
         assertEquals((await readBack(data)).times, times);
         assertEquals(unexplainedGaps(times, lines), [], "no sample lost");
@@ -301,6 +309,11 @@ Deno.test({
         const full = matching(lines, /in-memory buffer full/);
         assertEquals(full.length, 1, `dropping is logged once:\n${rec.stderr}`);
         assertMatch(full[0].text, /ERROR .*\(10 samples\): dropping the oldest/);
+        assertEquals(
+          matching(lines, / ERROR /).length,
+          2,
+          `disk full, buffer full:\n${rec.stderr}`,
+        );
         const again = /wrote (\d+) buffered sample\(s\); (\d+) dropped in all/.exec(rec.stderr);
         assert(again, rec.stderr);
         assertEquals(Number(again[1]), 10, "the buffer was full when space returned");
@@ -309,11 +322,17 @@ Deno.test({
         assert(stop, rec.stderr);
         assertEquals(Number(stop[2]), dropped, "nothing dropped after space returned");
         const taken = Number(stop[1]);
+        // Data was lost (logged when it happened): the exit status says so too.
+        assertEquals(end.code, 1, rec.stderr);
+        assertMatch(
+          rec.stderr,
+          new RegExp(`record: ${dropped} sample\\(s\\) were dropped`),
+        );
 
         const dir = checkDataDir(data);
         assertEquals(dir.unreadable, []);
         assertEquals(dir.tornTails, []);
-        const times = sampleTimes(dir.records.raw);
+        const times = sampleTimes(dir.raw);
         assertEquals(times.length, taken - dropped, "stored = taken − dropped");
         // The oldest buffered went: one hole, right after the last sample written before the disk
         // filled, exactly as long as the number dropped.
@@ -321,11 +340,54 @@ Deno.test({
         assertEquals(holes.length, 1, JSON.stringify(holes));
         assertEquals(holes[0].missing, dropped, "the hole is the dropped samples");
         assert(dropped >= 8, `only ${dropped} dropped`);
-        const rollups = rollupSampleCount(dir.records["1m"]);
+        const rollups = [...dir.rollups].map(([d, l]) => `${d} ${rollupSampleCount(l)}`);
         console.log(
           `buffer bound 10: ${taken} taken, ${dropped} dropped (the oldest, one hole), ` +
-            `${times.length} stored; exit code ${end.code}; 1m rollups count ${rollups} samples`,
+            `${times.length} stored; exit code ${end.code}; samples counted by the rollups: ${
+              rollups.join(", ")
+            }`,
         );
+      } finally {
+        await rec.stop("SIGKILL");
+      }
+    }),
+});
+
+Deno.test({
+  name: "record: a disk full when a new file must be started leaves no empty parts behind",
+  ignore: !canMount,
+  fn: () =>
+    withTmpfs(TMPFS_BYTES, async (mnt) => {
+      // The directory exists (format marker, lock file) but today's raw file does not: its header is
+      // the first write, and it fails. Nothing else needs a new page of the tmpfs.
+      const data = `${mnt}/data`;
+      await Deno.mkdir(`${data}/state`, { recursive: true });
+      await Deno.writeTextFile(`${data}/FORMAT`, '{"sysmon_store":1}\n');
+      await Deno.writeTextFile(`${data}/state/record.lock`, "pid 1 since earlier\n");
+      const config = writeConfig(mnt, "config.yaml", "storage:\n  flush_interval: 0s\n");
+      const filler = `${mnt}/filler`;
+      fillDisk(filler, 0);
+      const rec = new Recorder(["--interval", "200ms", "--data", data, "--config", config]);
+      try {
+        await rec.waitFor(/No space left on device/);
+        await sleep(1500); // several retries, one per sample
+        const whileFull = [...Deno.readDirSync(`${data}/raw`)].map((e) => e.name);
+        await Deno.remove(filler);
+        await rec.waitFor(/works again/);
+        await sleep(600);
+        const end = await rec.stop("SIGTERM");
+        assertEquals(end.code, 0, rec.stderr);
+        const lines = rec.lines();
+        assertEquals(matching(lines, /No space left on device/).length, 1, rec.stderr);
+        assertEquals(matching(lines, /starting a new part/), [], "a retry is not a new part");
+        assert(whileFull.length <= 1, `files while the disk was full: ${whileFull.join(" ")}`);
+        const dir = checkDataDir(data);
+        assertEquals(dir.unreadable, []);
+        assertEquals(dir.files.filter((f) => f.startsWith("raw/")).length, 1, dir.files.join(" "));
+        const taken = Number(/stopped \(SIGTERM\) after (\d+) sample/.exec(rec.stderr)?.[1]);
+        const times = sampleTimes(dir.raw);
+        assertEquals(times.length, taken, "every sample taken is stored");
+        assertEquals(unexplainedGaps(times, lines), [], "no sample lost");
       } finally {
         await rec.stop("SIGKILL");
       }

@@ -14,7 +14,7 @@ import {
   encodeJsonSample,
   quantizeSample,
 } from "./codec.ts";
-import { ioReason, listNames, statOrUndefined, writeJsonAtomic } from "./fsutil.ts";
+import { ioReason, writeJsonAtomic } from "./fsutil.ts";
 import {
   type FileFormat,
   FORMAT_FILE,
@@ -24,7 +24,7 @@ import {
   TIERS,
   tierSpec,
 } from "./layout.ts";
-import { firstRecord, lastLine, listTierFiles, readRollups, readSamples } from "./reader.ts";
+import { firstRecord, lastLine, listGroups, listTierFiles, readSamples } from "./reader.ts";
 import { runQuery } from "./query.ts";
 import {
   applyRetention,
@@ -32,10 +32,28 @@ import {
   planRetention,
   type RetentionPolicy,
 } from "./retention.ts";
-import { decodeRecord, encodeRecord, RollupAggregator } from "./rollup.ts";
+import { decodeRecord, encodeRecord, RollupAggregator, type RollupRecord } from "./rollup.ts";
+import { groupOfKey } from "./groups.ts";
 import { flattenValues } from "./series.ts";
 import { TierWriter } from "./tier_writer.ts";
-import type { Point, RangeQuery, Storage, StoreInfo, StoreStats, TierInfo } from "./types.ts";
+import type {
+  Point,
+  RangeQuery,
+  SeriesKey,
+  Storage,
+  StoreInfo,
+  StoreStats,
+  TierInfo,
+} from "./types.ts";
+
+const ROLLUP_TIERS = TIERS.filter((t) => t.resolution > 0).map((t) => t.name);
+
+interface RollupState {
+  agg: RollupAggregator;
+  writer: TierWriter;
+  /** Start-up repair done for this group's directory (new groups get it before their first write). */
+  recovered?: boolean;
+}
 
 export interface FileStoreOptions {
   dir: string;
@@ -89,8 +107,10 @@ export async function checkStoreFormat(dir: string, create: boolean): Promise<vo
 
 export class FileStore implements Storage {
   private readonly now: () => number;
-  private readonly writers: Record<TierName, TierWriter>;
-  private readonly aggregators: { tier: TierName; agg: RollupAggregator }[];
+  private readonly raw: TierWriter;
+  /** Rollup writers and aggregators by "tier/group", created as groups appear. */
+  private readonly rollups = new Map<string, RollupState>();
+  private readonly groupByKey = new Map<SeriesKey, string>();
   private readonly counters: StoreStats = {
     samplesWritten: 0,
     samplesBuffered: 0,
@@ -107,27 +127,68 @@ export class FileStore implements Storage {
 
   constructor(private readonly opts: FileStoreOptions) {
     this.now = opts.now ?? Date.now;
-    const writer = (tier: TierName, format: FileFormat) =>
-      new TierWriter({
-        dir: `${opts.dir}/${tier}`,
-        spec: tierSpec(tier),
-        format,
-        host: opts.host,
-        maxFileBytes: opts.maxFileBytes,
-        fsync: opts.fsync,
-        log: opts.log,
-        now: this.now,
-        onRotate: () => this.enforceRetention(),
-      });
-    this.writers = {
-      raw: writer("raw", opts.format),
-      "1m": writer("1m", "jsonl"),
-      "1h": writer("1h", "jsonl"),
-    };
-    this.aggregators = TIERS.filter((t) => t.resolution > 0).map((t) => ({
-      tier: t.name,
-      agg: new RollupAggregator(t.resolution),
-    }));
+    this.raw = this.writer("raw", opts.format, `${opts.dir}/raw`);
+  }
+
+  private writer(tier: TierName, format: FileFormat, dir: string): TierWriter {
+    return new TierWriter({
+      dir,
+      spec: tierSpec(tier),
+      format,
+      host: this.opts.host,
+      maxFileBytes: this.opts.maxFileBytes,
+      fsync: this.opts.fsync,
+      log: this.opts.log,
+      now: this.now,
+      onRotate: () => this.enforceRetention(),
+    });
+  }
+
+  private rollup(tier: TierName, group: string): RollupState {
+    const id = `${tier}/${group}`;
+    let r = this.rollups.get(id);
+    if (!r) {
+      r = {
+        agg: new RollupAggregator(tierSpec(tier).resolution),
+        writer: this.writer(tier, "jsonl", `${this.opts.dir}/${id}`),
+      };
+      this.rollups.set(id, r);
+    }
+    return r;
+  }
+
+  private allWriters(): TierWriter[] {
+    return [this.raw, ...[...this.rollups.values()].map((r) => r.writer)];
+  }
+
+  /** Splits a sample's values by series group (rollups are stored per group). */
+  private partition(
+    values: Map<SeriesKey, number | null>,
+  ): Map<string, Map<SeriesKey, number | null>> {
+    const parts = new Map<string, Map<SeriesKey, number | null>>();
+    for (const [key, v] of values) {
+      let g = this.groupByKey.get(key);
+      if (g === undefined) this.groupByKey.set(key, g = groupOfKey(key));
+      let part = parts.get(g);
+      if (!part) parts.set(g, part = new Map());
+      part.set(key, v);
+    }
+    return parts;
+  }
+
+  /** Feeds the rollup aggregators; `floor` skips what a tier/group already holds (catch-up). */
+  private feedRollups(
+    time: number,
+    values: Map<SeriesKey, number | null>,
+    floor?: Map<string, number>,
+  ): void {
+    for (const [group, part] of this.partition(values)) {
+      for (const tier of ROLLUP_TIERS) {
+        if (floor && time <= (floor.get(`${tier}/${group}`) ?? -Infinity)) continue;
+        const r = this.rollup(tier, group);
+        for (const rec of r.agg.add(time, part)) this.enqueueRollup(r, rec);
+      }
+    }
   }
 
   /**
@@ -147,26 +208,48 @@ export class FileStore implements Storage {
   private async setUp(): Promise<void> {
     await Deno.mkdir(this.opts.dir, { recursive: true });
     await checkStoreFormat(this.opts.dir, true);
-    for (const w of Object.values(this.writers)) await w.recover();
+    await this.raw.recover();
+    for (const tier of ROLLUP_TIERS) {
+      for (const group of await listGroups(this.opts.dir, tier)) {
+        const r = this.rollup(tier, group);
+        await r.writer.recover();
+        r.recovered = true;
+      }
+    }
     await this.catchUpRollups();
     await this.enforceRetention();
     this.ready = true;
   }
 
-  /** Feeds the aggregators with raw samples newer than what each rollup tier already holds. */
+  /**
+   * Feeds the aggregators with raw samples newer than what each rollup tier and group already
+   * holds (a previous run that crashed, or ran with --once), so nothing is missing or counted twice.
+   */
   private async catchUpRollups(): Promise<void> {
-    for (const { tier, agg } of this.aggregators) {
-      const lastTo = await this.lastRollupEnd(tier);
-      const from = lastTo === undefined ? this.oldestRawTime() : lastTo + 1;
-      for await (const { time, sample } of readSamples(this.opts.dir, await from, Infinity)) {
-        for (const rec of agg.add(time, flattenValues(sample))) this.enqueueRollup(tier, rec);
+    const floor = new Map<string, number>();
+    let empty = false;
+    for (const tier of ROLLUP_TIERS) {
+      for (const group of await listGroups(this.opts.dir, tier)) {
+        const end = await this.lastRollupEnd(tier, group);
+        if (end !== undefined) floor.set(`${tier}/${group}`, end);
+        else empty = true;
       }
-      for (const rec of agg.completedBy(this.now())) this.enqueueRollup(tier, rec);
+    }
+    // A tier/group without any record yet (the first hour of the 1h tier) starts from the oldest
+    // raw sample; otherwise reading starts after the least advanced one.
+    const from = floor.size > 0 && !empty
+      ? Math.min(...floor.values()) + 1
+      : await this.oldestRawTime();
+    for await (const { time, sample } of readSamples(this.opts.dir, from, Infinity)) {
+      this.feedRollups(time, flattenValues(sample), floor);
+    }
+    for (const r of this.rollups.values()) {
+      for (const rec of r.agg.completedBy(this.now())) this.enqueueRollup(r, rec);
     }
   }
 
-  private async lastRollupEnd(tier: TierName): Promise<number | undefined> {
-    const files = await listTierFiles(this.opts.dir, tier);
+  private async lastRollupEnd(tier: TierName, group: string): Promise<number | undefined> {
+    const files = await listTierFiles(this.opts.dir, tier, group);
     for (let i = files.length - 1; i >= 0; i--) {
       const line = await lastLine(files[i]);
       if (line === undefined) continue;
@@ -184,8 +267,8 @@ export class FileStore implements Storage {
     return files.length > 0 ? periodBounds(files[0].period).start : this.now();
   }
 
-  private enqueueRollup(tier: TierName, rec: ReturnType<RollupAggregator["drain"]>[number]) {
-    this.writers[tier].enqueue({ time: rec.t, line: encodeRecord(rec) });
+  private enqueueRollup(r: RollupState, rec: RollupRecord) {
+    r.writer.enqueue({ time: rec.t, line: encodeRecord(rec) });
   }
 
   write(sample: Sample): Promise<void> {
@@ -193,14 +276,11 @@ export class FileStore implements Storage {
     const time = Date.parse(q.timestamp);
     if (this.opts.format === "csv") {
       const columns = csvColumns(q);
-      this.writers.raw.enqueue({ time, line: encodeCsvRow(q, columns), columns });
+      this.raw.enqueue({ time, line: encodeCsvRow(q, columns), columns });
     } else {
-      this.writers.raw.enqueue({ time, line: encodeJsonSample(q) });
+      this.raw.enqueue({ time, line: encodeJsonSample(q) });
     }
-    const values = flattenValues(q);
-    for (const { tier, agg } of this.aggregators) {
-      for (const rec of agg.add(time, values)) this.enqueueRollup(tier, rec);
-    }
+    this.feedRollups(time, flattenValues(q));
     this.boundBuffer();
     if (this.opts.flushInterval === 0) return this.flush();
     if (this.flushTimer === undefined) {
@@ -214,7 +294,7 @@ export class FileStore implements Storage {
 
   /** Beyond the bound the oldest raw samples go: counted, and logged once per episode. */
   private boundBuffer(): void {
-    const raw = this.writers.raw.pending;
+    const raw = this.raw.pending;
     const excess = raw.length - this.opts.bufferSamples;
     if (excess > 0) {
       raw.splice(0, excess);
@@ -227,8 +307,8 @@ export class FileStore implements Storage {
         );
       }
     }
-    for (const tier of ["1m", "1h"] as const) {
-      const pending = this.writers[tier].pending;
+    for (const r of this.rollups.values()) {
+      const pending = r.writer.pending;
       if (pending.length > this.opts.bufferSamples) {
         pending.splice(0, pending.length - this.opts.bufferSamples);
       }
@@ -250,15 +330,17 @@ export class FileStore implements Storage {
   }
 
   private async flushNow(): Promise<void> {
-    const buffered = this.writers.raw.pending.length;
+    const buffered = this.raw.pending.length;
     try {
       if (!this.ready) await this.setUp();
-      let raw = 0;
-      for (const w of Object.values(this.writers)) {
-        const n = await w.flush();
-        if (w.tier === "raw") raw = n;
+      this.counters.samplesWritten += await this.raw.flush();
+      for (const r of this.rollups.values()) {
+        if (!r.recovered) {
+          await r.writer.recover();
+          r.recovered = true;
+        }
+        await r.writer.flush();
       }
-      this.counters.samplesWritten += raw;
       if (this.failing) {
         this.opts.log.info(
           `store: writing to ${this.opts.dir} works again: wrote ${buffered} buffered sample(s)` +
@@ -274,7 +356,7 @@ export class FileStore implements Storage {
       if (err instanceof StoreFormatError) throw err;
       this.counters.writeErrors++;
       this.noteFailure(ioReason(err));
-      this.counters.samplesBuffered = this.writers.raw.pending.length;
+      this.counters.samplesBuffered = this.raw.pending.length;
       this.scheduleRetry();
     }
   }
@@ -308,7 +390,7 @@ export class FileStore implements Storage {
         for (const f of await listTierFiles(this.opts.dir, spec.name)) {
           files.push({
             tier: spec.name,
-            name: f.name,
+            name: f.group ? `${f.group}/${f.name}` : f.name,
             period: f.period,
             part: f.part,
             bytes: f.bytes,
@@ -364,17 +446,17 @@ export class FileStore implements Storage {
   async close(opts: { drain?: boolean } = {}): Promise<void> {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    for (const { tier, agg } of this.aggregators) {
-      const recs = opts.drain ? agg.drain() : agg.completedBy(this.now());
-      for (const rec of recs) this.enqueueRollup(tier, rec);
+    for (const r of this.rollups.values()) {
+      const recs = opts.drain ? r.agg.drain() : r.agg.completedBy(this.now());
+      for (const rec of recs) this.enqueueRollup(r, rec);
     }
     await this.flush();
-    for (const w of Object.values(this.writers)) w.close();
+    for (const w of this.allWriters()) w.close();
   }
 
   /** Samples and rollup lines not yet on disk. */
   pendingCount(): number {
-    return this.writers.raw.pending.length;
+    return this.raw.pending.length;
   }
 }
 
@@ -431,5 +513,3 @@ export function describeRetention(p: RetentionPolicy): string {
   const ages = TIERS.map((t) => `${t.name} ${formatDuration(p.maxAge[t.name])}`).join(", ");
   return p.maxBytes > 0 ? `${ages}, at most ${Math.round(p.maxBytes / 1048576)} MiB in all` : ages;
 }
-
-export { listNames, readRollups, statOrUndefined };

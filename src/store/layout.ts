@@ -4,8 +4,9 @@
  *   FORMAT                          {"sysmon_store":1}: the on-disk format version of the directory
  *   raw/2026-11-26.001.jsonl        one UTC day per file, `.002`… after a size rotation or a CSV
  *   raw/2026-11-25.001.jsonl.gz     column change; closed files are gzip-compressed
- *   1m/2026-11-26.001.jsonl(.gz)    1-minute rollups, one UTC day per file
- *   1h/2026-11.001.jsonl(.gz)       1-hour rollups, one UTC month per file
+ *   1m/cpu/2026-11-26.001.jsonl     1-minute rollups, one UTC day per file, one directory per
+ *                                   series group (see groupOf): a query reads only its groups
+ *   1h/disks/2026-11.001.jsonl      1-hour rollups, one UTC month per file
  *   state/record.state.json         raw counters between `record --once` runs
  *   state/record.lock               held (flock) by the running recorder
  */

@@ -35,11 +35,15 @@ export async function acquireLock(path: string): Promise<HeldLock> {
     file.close();
     throw new LockBusyError(path, holder);
   }
-  await file.truncate(0);
-  await writeAll(
-    file,
-    new TextEncoder().encode(`pid ${Deno.pid} since ${new Date().toISOString()}\n`),
-  );
+  // The flock is the lock; the holder text only helps messages, so failing to write it (a full
+  // disk) must not turn a held lock into a reported failure.
+  try {
+    await file.truncate(0);
+    await writeAll(
+      file,
+      new TextEncoder().encode(`pid ${Deno.pid} since ${new Date().toISOString()}\n`),
+    );
+  } catch { /* best effort */ }
   return {
     path,
     release() {

@@ -2,10 +2,11 @@
  * Range queries over the file store: picks the coarsest tier whose resolution divides the step,
  * streams its records, and reduces each series per step. Memory holds one step's accumulators.
  */
-import { type ReadOptions, readRollups, readSamples } from "./reader.ts";
+import { listGroups, type ReadOptions, readRollups, readSamples } from "./reader.ts";
+import { groupOfMetric } from "./groups.ts";
 import type { TierName } from "./layout.ts";
-import type { SeriesAgg } from "./rollup.ts";
-import { flattenValues, parseSeriesKey } from "./series.ts";
+import type { RollupRecord, SeriesAgg } from "./rollup.ts";
+import { parseSeriesKey, pickValues } from "./series.ts";
 import type { Aggregation, Point, RangeQuery, SeriesKey } from "./types.ts";
 
 /** The tier a query reads: 1h or 1m when the step is a whole multiple of it, else raw. */
@@ -101,9 +102,7 @@ export async function* runQuery(
 
   if (q.step <= 0) {
     for await (const { time, sample } of readSamples(dir, q.from, q.to, opts)) {
-      const values: Record<SeriesKey, number | null> = {};
-      for (const [key, v] of flattenValues(sample)) if (selected(key)) values[key] = v;
-      yield { time, values };
+      yield { time, values: Object.fromEntries(pickValues(sample, q.metrics, q.entity)) };
     }
     return;
   }
@@ -127,8 +126,8 @@ export async function* runQuery(
         accs = new Map();
       }
       bucket = b;
-      for (const [key, v] of flattenValues(sample)) {
-        if (v === null || !selected(key)) continue;
+      for (const [key, v] of pickValues(sample, q.metrics, q.entity)) {
+        if (v === null) continue;
         let acc = accs.get(key);
         if (!acc) accs.set(key, acc = new RawAcc(q.aggregation === "p95"));
         acc.add(v);
@@ -147,7 +146,14 @@ export async function* runQuery(
     return { time: bucket!, values };
   };
   const from = Math.floor(q.from / res) * res;
-  for await (const rec of readRollups(dir, tier, from, q.to, opts)) {
+  const present = await listGroups(dir, tier);
+  const groups = q.metrics
+    ? [...new Set(q.metrics.map(groupOfMetric))].filter((g) => present.includes(g))
+    : present;
+  const streams = groups.map((g) =>
+    readRollups(dir, tier, g, from, q.to, { ...opts, select: selected })
+  );
+  for await (const rec of mergeByTime(streams)) {
     const b = bucketOf(rec.t);
     if (bucket !== undefined && b !== bucket) {
       yield emit();
@@ -155,11 +161,30 @@ export async function* runQuery(
     }
     bucket = b;
     for (const [key, agg] of rec.series) {
-      if (!selected(key)) continue;
       const acc = accs.get(key);
       if (acc) acc.merge(agg);
       else accs.set(key, agg);
     }
   }
   if (bucket !== undefined) yield emit();
+}
+
+/** Interleaves time-ordered record streams (one per group) into one time-ordered stream. */
+async function* mergeByTime(
+  streams: AsyncGenerator<RollupRecord>[],
+): AsyncGenerator<RollupRecord> {
+  const heads: { it: AsyncGenerator<RollupRecord>; rec: RollupRecord }[] = [];
+  for (const it of streams) {
+    const r = await it.next();
+    if (!r.done) heads.push({ it, rec: r.value });
+  }
+  while (heads.length > 0) {
+    let min = 0;
+    for (let i = 1; i < heads.length; i++) if (heads[i].rec.t < heads[min].rec.t) min = i;
+    const head = heads[min];
+    yield head.rec;
+    const r = await head.it.next();
+    if (r.done) heads.splice(min, 1);
+    else head.rec = r.value;
+  }
 }

@@ -20,6 +20,8 @@ import {
 } from "./layout.ts";
 import { readLines } from "./lines.ts";
 import { decodeRecord, type RollupRecord } from "./rollup.ts";
+import { GROUP_NAME } from "./groups.ts";
+import type { SeriesKey } from "./types.ts";
 
 export interface ReadProblem {
   path: string;
@@ -34,20 +36,41 @@ export interface ReadOptions {
 export interface ListedFile extends StoredFile {
   path: string;
   bytes: number;
+  /** Rollup tiers: the series group (directory) the file belongs to. */
+  group?: string;
 }
 
-/** The tier's files, oldest first, with their sizes. */
-export async function listTierFiles(dataDir: string, tier: TierName): Promise<ListedFile[]> {
-  const dir = `${dataDir}/${tier}`;
+async function listDir(dir: string, tier: TierName, group?: string): Promise<ListedFile[]> {
   const out: ListedFile[] = [];
   for (const name of await listNames(dir)) {
     const f = parseFileName(tier, name);
     if (!f) continue;
     const path = `${dir}/${name}`;
     try {
-      out.push({ ...f, path, bytes: (await Deno.stat(path)).size });
+      out.push({ ...f, path, bytes: (await Deno.stat(path)).size, group });
     } catch { /* removed meanwhile (retention) */ }
   }
+  return out;
+}
+
+/** Series groups present in a rollup tier. */
+export async function listGroups(dataDir: string, tier: TierName): Promise<string[]> {
+  return (await listNames(`${dataDir}/${tier}`)).filter((n) => GROUP_NAME.test(n)).sort();
+}
+
+/**
+ * The tier's files, oldest first, with their sizes: raw files, or the rollup files of one group (or
+ * of every group when `group` is omitted).
+ */
+export async function listTierFiles(
+  dataDir: string,
+  tier: TierName,
+  group?: string,
+): Promise<ListedFile[]> {
+  if (tier === "raw") return sortFiles(await listDir(`${dataDir}/raw`, tier));
+  const groups = group === undefined ? await listGroups(dataDir, tier) : [group];
+  const out: ListedFile[] = [];
+  for (const g of groups) out.push(...await listDir(`${dataDir}/${tier}/${g}`, tier, g));
   return sortFiles(out);
 }
 
@@ -94,6 +117,18 @@ async function* fileLines(
   }
 }
 
+const JSON_PREFIX = '{"version":1,"timestamp":"';
+
+/** The time of a raw line from its leading timestamp, without parsing it (NaN when unsure). */
+function peekTime(line: string, format: "jsonl" | "csv"): number {
+  if (format === "jsonl") {
+    return line.startsWith(JSON_PREFIX) && line[JSON_PREFIX.length + 24] === '"'
+      ? Date.parse(line.slice(JSON_PREFIX.length, JSON_PREFIX.length + 24))
+      : NaN;
+  }
+  return line[24] === "," ? Date.parse(line.slice(0, 24)) : NaN;
+}
+
 /** Raw samples with from ≤ time < to, in time order. */
 export async function* readSamples(
   dataDir: string,
@@ -104,6 +139,9 @@ export async function* readSamples(
   const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
   for (const f of files) {
     for await (const { columns, line } of fileLines(f, opts)) {
+      // Skipping lines outside the range by their timestamp avoids parsing them.
+      const peek = peekTime(line, f.format);
+      if (peek < from || peek >= to) continue;
       let sample: Sample;
       try {
         sample = columns ? decodeCsvRow(line, columns) : decodeJsonSample(line);
@@ -117,20 +155,24 @@ export async function* readSamples(
   }
 }
 
-/** Rollup records of a tier whose bucket starts in [from, to), in time order. */
+/**
+ * Rollup records of one group of a tier whose bucket starts in [from, to), in time order; `select`
+ * limits which series are decoded.
+ */
 export async function* readRollups(
   dataDir: string,
   tier: TierName,
+  group: string,
   from: number,
   to: number,
-  opts: ReadOptions = {},
+  opts: ReadOptions & { select?: (key: SeriesKey) => boolean } = {},
 ): AsyncGenerator<RollupRecord> {
-  const files = overlapping(await listTierFiles(dataDir, tier), from, to);
+  const files = overlapping(await listTierFiles(dataDir, tier, group), from, to);
   for (const f of files) {
     for await (const { line } of fileLines(f, opts)) {
       let rec: RollupRecord;
       try {
-        rec = decodeRecord(line);
+        rec = decodeRecord(line, opts.select);
       } catch (err) {
         opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
         continue;

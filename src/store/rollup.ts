@@ -369,8 +369,11 @@ function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
   return a;
 }
 
-/** Parses one line written by `encodeRecord`; throws an Error naming the problem otherwise. */
-export function decodeRecord(line: string): RollupRecord {
+/**
+ * Parses one line written by `encodeRecord`; throws an Error naming the problem otherwise. With
+ * `select`, only the series it accepts are decoded (a query for one metric skips the rest).
+ */
+export function decodeRecord(line: string, select?: (key: SeriesKey) => boolean): RollupRecord {
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -399,6 +402,7 @@ export function decodeRecord(line: string): RollupRecord {
   const series = new Map<SeriesKey, SeriesAgg>();
   for (const [j, key] of keys.entries()) {
     if (series.has(key)) fail(`series "${key}" appears twice`);
+    if (select && !select(key)) continue;
     const agg = decodeAgg(key, aggs[j], n);
     if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
     series.set(key, agg);

@@ -57,3 +57,41 @@ export function quantize(v: number): number {
   if (Number.isInteger(v)) return v;
   return Number(v.toPrecision(6));
 }
+
+/**
+ * The values of the named metrics only (every one when `metrics` is omitted), per-entity ones
+ * limited to entities matching `entity`: cheaper than flattening a whole sample for one metric.
+ */
+export function pickValues(
+  sample: Sample,
+  metrics?: readonly string[],
+  entity?: RegExp,
+): Map<SeriesKey, number | null> {
+  if (!metrics) {
+    const all = flattenValues(sample);
+    if (entity) {
+      for (const key of all.keys()) {
+        const e = parseSeriesKey(key).entity;
+        if (e !== undefined && !entity.test(e)) all.delete(key);
+      }
+    }
+    return all;
+  }
+  const out = new Map<SeriesKey, number | null>();
+  for (const name of metrics) {
+    if (name in sample.metrics) {
+      out.set(name, sample.metrics[name]);
+      continue;
+    }
+    for (const family of ENTITY_FAMILIES) {
+      const entities = sample[family];
+      for (const e in entities) {
+        const v = entities[e][name];
+        if (v === undefined || typeof v === "string") continue;
+        if (entity && !entity.test(e)) continue;
+        out.set(seriesKey(name, e), v);
+      }
+    }
+  }
+  return out;
+}

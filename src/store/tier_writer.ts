@@ -236,7 +236,15 @@ export class TierWriter {
     let text = encodeHeader(header) + "\n";
     if (format === "csv" && columns) text += encodeCsvHeaderRow(columns) + "\n";
     const file: OpenFile = { handle, path, name, period, part, size: 0, columnsKey };
-    await this.append(file, text);
+    try {
+      await this.append(file, text);
+    } catch (err) {
+      // Disk full before the header was in: remove the empty file, else each retry would take it
+      // for an unreadable part and start (and leak the handle of) one more.
+      handle.close();
+      await Deno.remove(path).catch(() => {});
+      throw err;
+    }
     return file;
   }
 
