@@ -3,7 +3,9 @@ import { ALPHA, bucketKey } from "../src/store/histogram.ts";
 import {
   decodeRecord,
   encodeRecord,
+  type KeysContext,
   mergeRecords,
+  recordTimes,
   RollupAggregator,
   type RollupRecord,
   SeriesAgg,
@@ -394,8 +396,8 @@ Deno.test("one day of rollups stays within the bytes-per-value budget", async ()
     for (const r of minute.add(time, values)) m1.push(encodeRecord(r));
     for (const r of hour.add(time, values)) h1.push(encodeRecord(r));
   }
-  m1.push(...minute.drain().map(encodeRecord));
-  h1.push(...hour.drain().map(encodeRecord));
+  m1.push(...minute.drain().map((r) => encodeRecord(r)));
+  h1.push(...hour.drain().map((r) => encodeRecord(r)));
   assertEquals([m1.length, h1.length], [1440, 24]);
 
   const perValue = async (lines: string[]) => (await gzipSize(lines)) / stored;
@@ -411,4 +413,33 @@ Deno.test("one day of rollups stays within the bytes-per-value budget", async ()
   // The rollup tiers' share of the 4-byte budget (measured: 1.23 + 0.095).
   assert(m1B + h1B <= 1.45, `rollups take ${f(m1B + h1B)} bytes per value`);
   assert(h1B <= 0.15, `1h takes ${f(h1B)} bytes per value`);
+});
+
+Deno.test("key lists repeat only when they change, and never across a damaged line", () => {
+  const agg = new RollupAggregator(60);
+  const lines: string[] = [];
+  const ctx: KeysContext = {};
+  for (let i = 0; i <= 62 * 6; i++) {
+    const values = new Map<string, number | null>([["a", i % 7], ["b", i * 1.5]]);
+    for (const rec of agg.add(Date.UTC(2026, 0, 1) + i * 10_000, values)) {
+      lines.push(encodeRecord(rec, ctx));
+    }
+  }
+  const hasKeys = lines.map((l) => '"keys"' in JSON.parse(l) || l.includes('"keys":'));
+  assertEquals(hasKeys[0], true);
+  assertEquals(hasKeys.slice(1, 60).every((k) => !k), true, "same series: keys left out");
+  assertEquals(hasKeys[60], true, "repeated every 60 lines");
+  const read: { keys?: unknown } = {};
+  const decoded = lines.map((l) => decodeRecord(l, undefined, read));
+  for (const [i, l] of lines.entries()) {
+    assertEquals(decoded[i].t, recordTimes(l).t);
+    assertEquals([...decoded[i].series.keys()], ["a", "b"]);
+  }
+  assertThrows(() => decodeRecord(lines[1]), 'no "keys"');
+  // A damaged line in between: the next line may not borrow keys from before it.
+  const state: { keys?: unknown } = {};
+  decodeRecord(lines[0], undefined, state);
+  assertThrows(() => decodeRecord("{garbage", undefined, state));
+  assertThrows(() => decodeRecord(lines[1], undefined, state), 'no "keys"');
+  assertEquals([...decodeRecord(lines[60], undefined, state).series.keys()], ["a", "b"]);
 });

@@ -32,7 +32,13 @@ import {
   planRetention,
   type RetentionPolicy,
 } from "./retention.ts";
-import { decodeRecord, encodeRecord, RollupAggregator, type RollupRecord } from "./rollup.ts";
+import {
+  encodeRecord,
+  type KeysContext,
+  recordTimes,
+  RollupAggregator,
+  type RollupRecord,
+} from "./rollup.ts";
 import { groupOfKey } from "./groups.ts";
 import { flattenValues } from "./series.ts";
 import { TierWriter } from "./tier_writer.ts";
@@ -254,7 +260,7 @@ export class FileStore implements Storage {
       const line = await lastLine(files[i]);
       if (line === undefined) continue;
       try {
-        return decodeRecord(line).to;
+        return recordTimes(line).to;
       } catch {
         continue;
       }
@@ -268,7 +274,7 @@ export class FileStore implements Storage {
   }
 
   private enqueueRollup(r: RollupState, rec: RollupRecord) {
-    r.writer.enqueue({ time: rec.t, line: encodeRecord(rec) });
+    r.writer.enqueue({ time: rec.t, render: (state) => encodeRecord(rec, state as KeysContext) });
   }
 
   write(sample: Sample): Promise<void> {
@@ -500,7 +506,7 @@ export async function storeInfo(dir: string, retention: RetentionPolicy): Promis
 
 function recordTime(tier: TierName, line: string, columns?: string[]): number | undefined {
   try {
-    if (tier !== "raw") return decodeRecord(line).t;
+    if (tier !== "raw") return recordTimes(line).t;
     const s = columns ? decodeCsvRow(line, columns) : decodeJsonSample(line);
     return Date.parse(s.timestamp);
   } catch {

@@ -169,10 +169,11 @@ export async function* readRollups(
 ): AsyncGenerator<RollupRecord> {
   const files = overlapping(await listTierFiles(dataDir, tier, group), from, to);
   for (const f of files) {
+    const keys: { keys?: unknown } = {};
     for await (const { line } of fileLines(f, opts)) {
       let rec: RollupRecord;
       try {
-        rec = decodeRecord(line, opts.select);
+        rec = decodeRecord(line, opts.select, keys);
       } catch (err) {
         opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
         continue;

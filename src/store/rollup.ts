@@ -290,7 +290,23 @@ function withoutExtremes(
   return h;
 }
 
-export function encodeRecord(r: RollupRecord): string {
+/**
+ * Per-file state of the key list elision: a line whose series are those of the previous line in
+ * the same file leaves out "keys" (they are over half of a line), except every KEYS_EVERY lines so
+ * that one damaged line cannot hide the keys for long.
+ */
+export interface KeysContext {
+  keys?: string;
+  since?: number;
+}
+
+const KEYS_EVERY = 60;
+
+/**
+ * One line for a record. Without `ctx` the line is self-contained; with it, "keys" is left out when
+ * equal to the previous line's (the writer passes one context per file and resets it with the file).
+ */
+export function encodeRecord(r: RollupRecord, ctx?: KeysContext): string {
   const keys: SeriesKey[] = [];
   const aggs: EncodedAgg[] = [];
   for (const [key, agg] of r.series) {
@@ -298,7 +314,27 @@ export function encodeRecord(r: RollupRecord): string {
     keys.push(key);
     aggs.push(encodeAgg(agg, r.n));
   }
-  return JSON.stringify({ t: r.t, res: r.res, from: r.from, to: r.to, n: r.n, keys, aggs });
+  const keysJson = JSON.stringify(keys);
+  let withKeys = true;
+  if (ctx) {
+    withKeys = ctx.keys !== keysJson || (ctx.since ?? 0) >= KEYS_EVERY;
+    ctx.keys = keysJson;
+    ctx.since = withKeys ? 1 : (ctx.since ?? 0) + 1;
+  }
+  return `{"t":${r.t},"res":${r.res},"from":${r.from},"to":${r.to},"n":${r.n}` +
+    (withKeys ? `,"keys":${keysJson}` : "") + `,"aggs":${JSON.stringify(aggs)}}`;
+}
+
+/** Bucket start and last included sample of a line, without decoding its series. */
+export function recordTimes(line: string): { t: number; to: number } {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line);
+  } catch (err) {
+    fail(`not JSON (${(err as Error).message})`);
+  }
+  if (typeof o !== "object" || o === null) fail("not a JSON object");
+  return { t: num(o, "t"), to: num(o, "to") };
 }
 
 function fail(why: string): never {
@@ -373,7 +409,14 @@ function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
  * Parses one line written by `encodeRecord`; throws an Error naming the problem otherwise. With
  * `select`, only the series it accepts are decoded (a query for one metric skips the rest).
  */
-export function decodeRecord(line: string, select?: (key: SeriesKey) => boolean): RollupRecord {
+export function decodeRecord(
+  line: string,
+  select?: (key: SeriesKey) => boolean,
+  ctx?: { keys?: unknown },
+): RollupRecord {
+  // Until this line proves good, a following line must not borrow keys from before it.
+  const inherited = ctx?.keys;
+  if (ctx) ctx.keys = undefined;
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -392,7 +435,14 @@ export function decodeRecord(line: string, select?: (key: SeriesKey) => boolean)
   if (!(t <= from && from <= to && to < t + res * 1000)) {
     fail(`"from" ${from} / "to" ${to} outside the bucket starting at ${t}`);
   }
-  const { keys, aggs } = rec;
+  const { aggs } = rec;
+  let keys = rec.keys;
+  if (keys === undefined) {
+    if (inherited === undefined) {
+      fail(`no "keys", and no earlier line of this file to take them from`);
+    }
+    keys = inherited;
+  }
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
     fail(`"keys" is not a list of strings`);
   }
@@ -407,5 +457,6 @@ export function decodeRecord(line: string, select?: (key: SeriesKey) => boolean)
     if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
     series.set(key, agg);
   }
+  if (ctx) ctx.keys = keys;
   return { t, res, from, to, n, series };
 }

@@ -27,7 +27,9 @@ import { cleanupPartial, compressFile, readLines, repairTornTail } from "./lines
 export interface PendingLine {
   /** Epoch ms of the record: decides the file's period. */
   time: number;
-  line: string;
+  /** The text, or `render`, which produces it from per-file state (reset with each new file). */
+  line?: string;
+  render?: (fileState: Record<string, unknown>) => string;
   /** CSV only: the columns this row is laid out in. */
   columns?: string[];
 }
@@ -63,6 +65,8 @@ export class TierWriter {
   private file: OpenFile | undefined;
   /** Closed files whose compression failed (disk full): retried after the next good write. */
   private toCompress: string[] = [];
+  /** State of `render` for the open file (e.g. the rollup key list of its last line). */
+  private fileState: Record<string, unknown> = {};
 
   constructor(private readonly opts: TierWriterOptions) {}
 
@@ -121,9 +125,14 @@ export class TierWriter {
       for (const p of this.pending) {
         if (periodOf(this.opts.spec, p.time) !== period) break;
         if (p.columns?.join("\u0000") !== columnsKey) break;
-        const len = p.line.length + 1;
-        if (lines.length > 0 && file.size + bytes + len > this.opts.maxFileBytes) break;
-        lines.push(p.line);
+        const before = { ...this.fileState };
+        const text = p.line ?? p.render!(this.fileState);
+        const len = text.length + 1;
+        if (lines.length > 0 && file.size + bytes + len > this.opts.maxFileBytes) {
+          this.fileState = before; // not written here: the next file renders it afresh
+          break;
+        }
+        lines.push(text);
         bytes += len;
       }
       await this.append(file, lines.join("\n") + "\n");
@@ -151,6 +160,7 @@ export class TierWriter {
       await writeAll(file.handle, bytes);
       file.size += bytes.length;
     } catch (err) {
+      this.fileState = {};
       // A short write may have left part of a line: cut back so the file stays whole lines.
       try {
         await file.handle.truncate(file.size);
@@ -166,6 +176,7 @@ export class TierWriter {
     const f = this.file;
     if (f && f.period === period && f.columnsKey === columnsKey) return f;
     if (f) await this.rotate();
+    this.fileState = {};
     return this.file = await this.open(period, columns, columnsKey);
   }
 
