@@ -2,7 +2,7 @@
  * The long-running cost of `sysmon record` next to sysstat's sadc, measured in the same run
  * (figures for docs/performance.md, "Recording").
  *
- *   deno run -A scripts/bench-record.ts [--minutes 10] [--interval 10] [--format jsonl|csv] [--sadc-groups XALL]
+ *   deno run -A scripts/bench-record.ts [--minutes 10] [--interval 10] [--format jsonl|csv] [--sadc-groups XALL] [--keep DIR]
  *
  * Starts, side by side and for the same duration:
  * - `deno run -A --v8-flags=… main.ts record --data TMP --interval 10s` (the flags of `deno task
@@ -24,6 +24,7 @@ const MINUTES = Number(arg("minutes", "10"));
 const INTERVAL = Number(arg("interval", "10"));
 const FORMAT = arg("format", "jsonl");
 const SADC_GROUPS = arg("sadc-groups", "XALL");
+const KEEP = arg("keep", "");
 const WARMUP_S = Math.min(60, (MINUTES * 60) / 4);
 
 interface Reading {
@@ -77,7 +78,8 @@ function hwmMiB(pid: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const root = new URL("..", import.meta.url).pathname;
-const tmp = await Deno.makeTempDir({ prefix: "bench-record-" });
+const tmp = KEEP || await Deno.makeTempDir({ prefix: "bench-record-" });
+await Deno.mkdir(tmp, { recursive: true });
 const samplesWanted = Math.floor((MINUTES * 60) / INTERVAL) + 2;
 const haveSadc = await Deno.stat(SADC).then(() => true, () => false);
 const env = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", NO_COLOR: "1" };
@@ -145,7 +147,12 @@ async function sysmonSamples(): Promise<number> {
   let n = 0;
   for await (const e of Deno.readDir(`${tmp}/sysmon/raw`)) {
     if (!e.isFile) continue;
-    const text = await Deno.readTextFile(`${tmp}/sysmon/raw/${e.name}`);
+    const path = `${tmp}/sysmon/raw/${e.name}`;
+    const text = e.name.endsWith(".gz")
+      ? await new Response(
+        (await Deno.open(path)).readable.pipeThrough(new DecompressionStream("gzip")),
+      ).text()
+      : await Deno.readTextFile(path);
     n += text.split("\n").filter((l) => l.length > 0).length - (FORMAT === "csv" ? 2 : 1);
   }
   return n;
@@ -218,4 +225,4 @@ if (a && b) {
 if (!sysmonStatus.success) {
   console.log(`sysmon record exited ${sysmonStatus.code}:\n${stderr}`);
 }
-await Deno.remove(tmp, { recursive: true });
+if (!KEEP) await Deno.remove(tmp, { recursive: true });

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { ALPHA, bucketKey } from "../src/store/histogram.ts";
 import {
+  type DecodeContext,
   decodeRecord,
   encodeRecord,
   type KeysContext,
@@ -429,7 +430,7 @@ Deno.test("key lists repeat only when they change, and never across a damaged li
   assertEquals(hasKeys[0], true);
   assertEquals(hasKeys.slice(1, 60).every((k) => !k), true, "same series: keys left out");
   assertEquals(hasKeys[60], true, "repeated every 60 lines");
-  const read: { keys?: unknown } = {};
+  const read: DecodeContext = {};
   const decoded = lines.map((l) => decodeRecord(l, undefined, read));
   for (const [i, l] of lines.entries()) {
     assertEquals(decoded[i].t, recordTimes(l).t);
@@ -437,7 +438,7 @@ Deno.test("key lists repeat only when they change, and never across a damaged li
   }
   assertThrows(() => decodeRecord(lines[1]), 'no "keys"');
   // A damaged line in between: the next line may not borrow keys from before it.
-  const state: { keys?: unknown } = {};
+  const state: DecodeContext = {};
   decodeRecord(lines[0], undefined, state);
   assertThrows(() => decodeRecord("{garbage", undefined, state));
   assertThrows(() => decodeRecord(lines[1], undefined, state), 'no "keys"');

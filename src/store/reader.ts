@@ -19,7 +19,7 @@ import {
   type TierName,
 } from "./layout.ts";
 import { readLines } from "./lines.ts";
-import { decodeRecord, type RollupRecord } from "./rollup.ts";
+import { type DecodeContext, decodeRecord, type RollupRecord } from "./rollup.ts";
 import { GROUP_NAME } from "./groups.ts";
 import type { SeriesKey } from "./types.ts";
 
@@ -169,7 +169,7 @@ export async function* readRollups(
 ): AsyncGenerator<RollupRecord> {
   const files = overlapping(await listTierFiles(dataDir, tier, group), from, to);
   for (const f of files) {
-    const keys: { keys?: unknown } = {};
+    const keys: DecodeContext = {};
     for await (const { line } of fileLines(f, opts)) {
       let rec: RollupRecord;
       try {

@@ -412,7 +412,7 @@ function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
 export function decodeRecord(
   line: string,
   select?: (key: SeriesKey) => boolean,
-  ctx?: { keys?: unknown },
+  ctx?: DecodeContext,
 ): RollupRecord {
   // Until this line proves good, a following line must not borrow keys from before it.
   const inherited = ctx?.keys;
@@ -436,27 +436,47 @@ export function decodeRecord(
     fail(`"from" ${from} / "to" ${to} outside the bucket starting at ${t}`);
   }
   const { aggs } = rec;
-  let keys = rec.keys;
-  if (keys === undefined) {
+  let keys: SeriesKey[];
+  if (rec.keys === undefined) {
     if (inherited === undefined) {
       fail(`no "keys", and no earlier line of this file to take them from`);
     }
-    keys = inherited;
-  }
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
-    fail(`"keys" is not a list of strings`);
+    keys = inherited; // checked when it was read
+  } else {
+    const given = rec.keys;
+    if (!Array.isArray(given) || !given.every((k) => typeof k === "string")) {
+      fail(`"keys" is not a list of strings`);
+    }
+    if (new Set(given).size !== given.length) {
+      const dup = given.find((k, i) => given.indexOf(k) !== i);
+      fail(`series "${dup}" appears twice`);
+    }
+    keys = given;
   }
   if (!Array.isArray(aggs) || aggs.length !== keys.length) {
     fail(`"aggs" is not a list as long as "keys"`);
   }
+  // Which positions to decode, worked out once per key list (lines share it while keys are left out).
+  let picked = ctx?.picked;
+  if (!picked || picked.keys !== keys || picked.select !== select) {
+    const idx: number[] = [];
+    for (let j = 0; j < keys.length; j++) if (!select || select(keys[j])) idx.push(j);
+    picked = { keys, select, idx };
+    if (ctx) ctx.picked = picked;
+  }
   const series = new Map<SeriesKey, SeriesAgg>();
-  for (const [j, key] of keys.entries()) {
-    if (series.has(key)) fail(`series "${key}" appears twice`);
-    if (select && !select(key)) continue;
+  for (const j of picked.idx) {
+    const key = keys[j];
     const agg = decodeAgg(key, aggs[j], n);
     if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
     series.set(key, agg);
   }
   if (ctx) ctx.keys = keys;
   return { t, res, from, to, n, series };
+}
+
+/** What a reader keeps between the lines of one file (see decodeRecord). */
+export interface DecodeContext {
+  keys?: SeriesKey[];
+  picked?: { keys: SeriesKey[]; select?: (key: SeriesKey) => boolean; idx: number[] };
 }
