@@ -299,7 +299,15 @@ Deno.test("file store: info lists tiers, time span, hosts and metrics; queries f
   assertEquals(info.tiers.map((t) => t.name), ["raw", "1m", "1h"]);
   // One raw file; one rollup file per series group (cpu, meminfo, cores, disks, …) and tier.
   const groups = [...Deno.readDirSync(`${dir}/1m`)].map((e) => e.name).sort();
-  assertEquals(groups, ["cores", "cpu", "disks", "filesystems", "interfaces", "loadavg", "meminfo"]);
+  assertEquals(groups, [
+    "cores",
+    "cpu",
+    "disks",
+    "filesystems",
+    "interfaces",
+    "loadavg",
+    "meminfo",
+  ]);
   assertEquals(info.tiers.map((t) => t.files), [1, groups.length, groups.length]);
   assert(info.tiers.every((t) => t.bytes > 0), JSON.stringify(info.tiers));
   assert(
