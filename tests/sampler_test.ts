@@ -193,3 +193,41 @@ Deno.test("sampler: ticks align to wall-clock multiples and late ticks are count
   assert(gaps.every((g) => g >= 60), `ticks bunched: gaps ${gaps.join(",")}`);
   assertAlmostEquals(gaps[0], 100, 40);
 });
+
+Deno.test("sampler: the first tick reads every family; slower ones then keep their own aligned ticks", async () => {
+  const dir = await tempProc("boot-a");
+  const ctx = testContext({ procfs: `${dir}/proc`, sysfs: `${dir}/sys`, rootfs: "/" }, (c) => {
+    c.interval = 0.2;
+    c.loadavg.interval = 0.6;
+  });
+  let n = 0;
+  const s = new Sampler({
+    families: [counterFamily("cpu", () => ++n), counterFamily("loadavg", () => ++n)],
+    ctx,
+    host: "h",
+  });
+  const samples: { wall: number; slow: boolean }[] = [];
+  let lastSlow: unknown;
+  await new Promise<void>((resolve) => {
+    s.start((sample) => {
+      // A family's part stays in later samples; a new counter value means it was read this tick.
+      const v = sample.metrics.loadavg_value;
+      samples.push({ wall: Date.parse(sample.timestamp), slow: v !== undefined && v !== lastSlow });
+      lastSlow = v;
+      if (samples.length === 7) resolve();
+    });
+  });
+  s.stop();
+  assertEquals(samples[0].slow, true, "the first sample has every family");
+  for (const x of samples.slice(1)) {
+    // The 0.6 s family is read on multiples of 600 ms only.
+    const onSlowTick = x.wall % 600 < 100;
+    assertEquals(
+      x.slow,
+      onSlowTick,
+      `sample at ${x.wall} (${x.wall % 600} ms past a 600 ms multiple)`,
+    );
+  }
+  assert(samples.slice(1).some((x) => x.slow) && samples.slice(1).some((x) => !x.slow));
+  await Deno.remove(dir, { recursive: true });
+});

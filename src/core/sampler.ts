@@ -166,7 +166,10 @@ export class Sampler {
     if (this.running) return;
     this.running = true;
     const now = this.clock.wall();
-    for (const s of this.states) s.nextDue = alignUp(now, s.interval * 1000);
+    // The first tick reads every family, so the first sample is complete (a family with a longer
+    // interval, such as filesystem's minute, would otherwise be missing until its own tick).
+    const first = Math.min(...this.states.map((s) => alignUp(now, s.interval * 1000)));
+    for (const s of this.states) s.nextDue = first;
     const loop = () => {
       if (!this.running || this.states.length === 0) return;
       const due = Math.min(...this.states.map((s) => s.nextDue));
@@ -197,7 +200,7 @@ export class Sampler {
     const now = this.clock.wall();
     for (const s of states) {
       const step = s.interval * 1000;
-      let next = s.nextDue + step;
+      let next = alignUp(s.nextDue + 1, step);
       if (next <= now) {
         const missed = Math.floor((now - s.nextDue) / step);
         this.stats.missedTicks += missed;
