@@ -2,16 +2,31 @@
  * The long-running cost of `sysmon record` next to sysstat's sadc, measured in the same run
  * (figures for docs/performance.md, "Recording").
  *
- *   deno run -A scripts/bench-record.ts [--minutes 10] [--interval 10] [--format jsonl|csv] [--sadc-groups XALL] [--keep DIR]
+ *   deno run -A scripts/bench-record.ts [--minutes 10] [--interval 10] [--format jsonl|csv]
+ *     [--sadc-groups XALL] [--seed-day] [--keep DIR]
  *
  * Starts, side by side and for the same duration:
  * - `deno run -A --v8-flags=… main.ts record --data TMP --interval 10s` (the flags of `deno task
  *   sysmon`), with no configuration file, so the defaults apply (fsync always, flush every 10 s);
  * - `/usr/lib/sysstat/sadc -S XALL 10 N FILE` (one process for N samples, every activity group).
  * Every interval it reads each process's CPU time (cpuSeconds) and VmRSS (/proc/PID/status); VmHWM
- * just before the end. Start-up is reported apart: the steady
- * figures count from the first interval boundary after one minute.
+ * just before the end. Start-up is reported apart: the steady figures count from the first reading
+ * after one minute.
+ *
+ * --seed-day first writes yesterday's full UTC day (8640 synthetic samples from this machine's own
+ * sample, tests/synth.ts) and leaves it as a recorder stopped before midnight would: plain files.
+ * The recorder then compresses them at start-up — the same work, and memory peak, as the daily
+ * rotation at midnight that a 10-minute run never reaches.
  */
+import { enabledFamilies } from "../src/collect/index.ts";
+import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
+import { Sampler } from "../src/core/sampler.ts";
+import { createLogger } from "../src/log.ts";
+import { retentionPolicy } from "../src/record/store_open.ts";
+import { FileStore } from "../src/store/file_store.ts";
+import type { FileFormat } from "../src/store/layout.ts";
+import { SampleSynth } from "../tests/synth.ts";
+
 const SADC = "/usr/lib/sysstat/sadc";
 const TICK = 100; // USER_HZ
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded";
@@ -25,6 +40,7 @@ const INTERVAL = Number(arg("interval", "10"));
 const FORMAT = arg("format", "jsonl");
 const SADC_GROUPS = arg("sadc-groups", "XALL");
 const KEEP = arg("keep", "");
+const SEED_DAY = Deno.args.includes("--seed-day");
 const WARMUP_S = Math.min(60, (MINUTES * 60) / 4);
 
 interface Reading {
@@ -83,6 +99,48 @@ await Deno.mkdir(tmp, { recursive: true });
 const samplesWanted = Math.floor((MINUTES * 60) / INTERVAL) + 2;
 const haveSadc = await Deno.stat(SADC).then(() => true, () => false);
 const env = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", NO_COLOR: "1" };
+
+/** Yesterday's full day, written as a recorder that stopped at 23:59:59 UTC leaves it. */
+async function seedYesterday(dir: string): Promise<number> {
+  const log = createLogger({ level: "warn", format: "text" });
+  const config = structuredClone(EMBEDDED_DEFAULTS);
+  const ctx = { roots: config.paths, config: config.collectors, log, dropped: new Map() };
+  const sampler = new Sampler({
+    families: enabledFamilies(config.collectors),
+    ctx,
+    host: Deno.hostname(),
+  });
+  await sampler.collect();
+  await sleep(1000);
+  const synth = new SampleSynth(await sampler.collect(), 1);
+  const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+  const clock = { now: start };
+  const store = new FileStore({
+    dir,
+    host: Deno.hostname(),
+    format: FORMAT as FileFormat,
+    flushInterval: 3600,
+    fsync: false,
+    maxFileBytes: config.storage.max_file_mib * 1048576,
+    bufferSamples: config.storage.buffer_samples,
+    retention: retentionPolicy(config),
+    log,
+    now: () => clock.now,
+  });
+  await store.openForWriting();
+  const n = 8640;
+  for (let i = 0; i < n; i++) {
+    const t = start + i * 10_000;
+    clock.now = t + 50;
+    await store.write(synth.at(t, 10));
+    if (i % 360 === 359) await store.flush();
+  }
+  await store.close({ drain: true });
+  return n;
+}
+
+const seeded = SEED_DAY ? await seedYesterday(`${tmp}/sysmon`) : 0;
+if (seeded > 0) console.log(`seeded ${tmp}/sysmon with yesterday's ${seeded} samples (plain)`);
 
 const sysmonArgs = [
   "run",
@@ -193,7 +251,7 @@ function summarise(name: "sysmon" | "sadc", samples: number) {
   };
 }
 
-const a = summarise("sysmon", await sysmonSamples());
+const a = summarise("sysmon", (await sysmonSamples()) - seeded);
 const b = sadc ? summarise("sadc", await sadcRecords()) : undefined;
 const f1 = (x: number) => x.toFixed(1);
 const f3 = (x: number) => x.toFixed(3);

@@ -22,7 +22,7 @@
  */
 import { enabledFamilies } from "../src/collect/index.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
-import type { Sample } from "../src/core/model.ts";
+import { ENTITY_FAMILIES, type Sample } from "../src/core/model.ts";
 import { Sampler } from "../src/core/sampler.ts";
 import { createLogger } from "../src/log.ts";
 import { retentionPolicy } from "../src/record/store_open.ts";
@@ -277,7 +277,11 @@ const sa = sadc ? (await sadc.status, await sadcCount(sadcFile)) : undefined;
 const host =
   `${Deno.hostname()}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
 console.log(`# bench-store (${host})`);
-console.log(`template: ${TEMPLATE || "this machine's own sample (two collections 1 s apart)"}`);
+console.log(
+  `template: ${TEMPLATE || "this machine's own sample (two collections 1 s apart)"}: ` +
+    `${Object.keys(template.metrics).length} scalar metrics; ` +
+    ENTITY_FAMILIES.map((f) => `${f} ${Object.keys(template[f]).join(" ") || "-"}`).join("; "),
+);
 for (const s of sizes) {
   const denom = s.samples * s.values;
   console.log(

@@ -61,6 +61,11 @@ try {
   fail(`--entity: ${(err as Error).message}`);
 }
 
+if (!(await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false))) {
+  console.error(`store-query: ${dir} is no sysmon data directory (no FORMAT file)`);
+  Deno.exit(1);
+}
+
 const log = createLogger({ level: "warn", format: "text" });
 const store = createFileStore(EMBEDDED_DEFAULTS, dir, log, { host: "store-query" });
 try {

@@ -222,7 +222,7 @@ async function recordOnFullDisk(mnt: string, yaml: string) {
   await Deno.mkdir(data);
   const config = writeConfig(mnt, "config.yaml", yaml);
   const filler = `${mnt}/filler`;
-  fillDisk(filler, 16 * 1024);
+  fillDisk(filler, 64 * 1024); // a few samples fit before the disk is full
   const rec = new Recorder(["--interval", "200ms", "--data", data, "--config", config]);
   return { data, filler, rec };
 }

@@ -158,6 +158,19 @@ Deno.test("file store: size rotation starts new parts and loses nothing", async 
   assert(raw.length >= 4, `expected several parts, got ${raw.map((f) => f.name)}`);
   for (const f of raw.slice(0, -1)) assert(f.gzip, `${f.name} should be compressed`);
   assertEquals(await collect(new FileStore(opts).samples(T0, T0 + DAY)), written);
+  // A range that starts in a later part does not open the earlier ones: damage there goes unseen.
+  await Deno.writeFile(raw[0].path, new Uint8Array([1, 2, 3]));
+  const problems: string[] = [];
+  const late = new FileStore({
+    ...opts,
+    log: { ...opts.log, warn: (m: string) => problems.push(m) },
+  });
+  const from = Date.parse(written[50].timestamp);
+  assertEquals(await collect(late.samples(from, T0 + DAY)), written.slice(50));
+  assertEquals(problems, []);
+  // …while a range that covers the damaged part reports it.
+  await collect(late.samples(T0, T0 + DAY));
+  assert(problems.some((p) => p.includes(raw[0].name)), problems.join("\n"));
   await Deno.remove(dir, { recursive: true });
 });
 

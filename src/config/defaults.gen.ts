@@ -19,7 +19,7 @@ export const EMBEDDED_DEFAULTS: SysmonConfig = {
     format: "jsonl",
     flush_interval: 10,
     fsync: "always",
-    max_file_mib: 64,
+    max_file_mib: 4,
     buffer_samples: 8640,
     retention: {
       raw: 2592000,

@@ -128,12 +128,13 @@ export const sysmonSchema = s.object({
         "with never, the kernel decides (a crash of sysmon alone still loses nothing flushed).",
     }),
     max_file_mib: s.integer({
-      default: 64,
+      default: 4,
       min: 1,
       max: 65536,
       description:
-        "A raw file is closed and a new part started when it grows past this size (MiB), besides " +
-        "the daily rotation at 00:00 UTC. Closed files are gzip-compressed.",
+        "A raw file is closed, compressed and a new part started when it grows past this size " +
+        "(MiB), besides the daily rotation at 00:00 UTC. Small parts keep the uncompressed tail " +
+        "small and bound the memory that compressing or catching up on a file takes.",
     }),
     buffer_samples: s.integer({
       default: 8640,

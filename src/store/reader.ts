@@ -137,7 +137,11 @@ export async function* readSamples(
   opts: ReadOptions = {},
 ): AsyncGenerator<{ time: number; sample: Sample }> {
   const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
-  for (const f of files) {
+  for (const [i, f] of files.entries()) {
+    // A part whose successor (same day) starts at or before `from` holds nothing in range: skip it
+    // without decompressing it (a catch-up after a restart reads only the last part or two).
+    const next = files[i + 1];
+    if (next && next.period === f.period && (await firstTime(next)) <= from) continue;
     for await (const { columns, line } of fileLines(f, opts)) {
       // Skipping lines outside the range by their timestamp avoids parsing them.
       const peek = peekTime(line, f.format);
@@ -181,6 +185,12 @@ export async function* readRollups(
       if (rec.t >= from && rec.t < to) yield rec;
     }
   }
+}
+
+/** Time of the first record of a raw file (NaN when it has none or it cannot be read). */
+async function firstTime(f: ListedFile): Promise<number> {
+  const first = await firstRecord(f);
+  return first ? peekTime(first.line, f.format) : NaN;
 }
 
 /** The header and first data line of a file (cheap: stops reading there). */
