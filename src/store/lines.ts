@@ -207,7 +207,8 @@ export async function compressFile(
 /**
  * Compresses with the system's gzip in a child process when there is one: the data never passes
  * through this process, whose memory would otherwise grow by 10–25 MB per compressed file (Deno's
- * CompressionStream buffers natively and the allocator keeps the pages). Returns false when no
+ * CompressionStream buffers natively and the allocator keeps the pages); -9 is ~10 % smaller than
+ * -6 for ~0.1 s more CPU per 4 MiB part. Returns false when no
  * /bin/sh or gzip is available; throws when gzip ran and failed (e.g. the disk is full).
  */
 async function gzipExternally(src: string, dest: string): Promise<boolean> {
@@ -217,7 +218,7 @@ async function gzipExternally(src: string, dest: string): Promise<boolean> {
     out = await new Deno.Command("/bin/sh", {
       args: [
         "-c",
-        'command -v gzip >/dev/null || exit 127; exec gzip -c -n -6 -- "$1" > "$2"',
+        'command -v gzip >/dev/null || exit 127; exec gzip -c -n -9 -- "$1" > "$2"',
         "sysmon-gzip",
         src,
         dest,
