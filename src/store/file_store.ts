@@ -223,6 +223,7 @@ export class FileStore implements Storage {
       }
     }
     await this.catchUpRollups();
+    for (const w of this.allWriters()) await w.finishRecovery();
     await this.enforceRetention();
     this.ready = true;
   }

@@ -142,6 +142,9 @@ export async function* readSamples(
     // without decompressing it (a catch-up after a restart reads only the last part or two).
     const next = files[i + 1];
     if (next && next.period === f.period && (await firstTime(next)) <= from) continue;
+    // A plain file whose last line is older than `from` has nothing either (its tail is cheap to
+    // read); this is what a catch-up after a restart usually finds.
+    if (!f.gzip && peekLast(await lastLine(f), f.format) < from) continue;
     for await (const { columns, line } of fileLines(f, opts)) {
       // Skipping lines outside the range by their timestamp avoids parsing them.
       const peek = peekTime(line, f.format);
@@ -185,6 +188,10 @@ export async function* readRollups(
       if (rec.t >= from && rec.t < to) yield rec;
     }
   }
+}
+
+function peekLast(line: string | undefined, format: "jsonl" | "csv"): number {
+  return line === undefined ? NaN : peekTime(line, format);
 }
 
 /** Time of the first record of a raw file (NaN when it has none or it cannot be read). */
