@@ -137,11 +137,9 @@ export async function* readSamples(
   opts: ReadOptions = {},
 ): AsyncGenerator<{ time: number; sample: Sample }> {
   const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
-  for (const [i, f] of files.entries()) {
-    // A part whose successor (same day) starts at or before `from` holds nothing in range: skip it
-    // without decompressing it (a catch-up after a restart reads only the last part or two).
-    const next = files[i + 1];
-    if (next && next.period === f.period && (await firstTime(next)) <= from) continue;
+  const skip = await partsBefore(files, from);
+  for (const f of files) {
+    if (skip.has(f)) continue;
     // A plain file whose last line is older than `from` has nothing either (its tail is cheap to
     // read); this is what a catch-up after a restart usually finds.
     if (!f.gzip && peekLast(await lastLine(f), f.format) < from) continue;
@@ -188,6 +186,31 @@ export async function* readRollups(
       if (rec.t >= from && rec.t < to) yield rec;
     }
   }
+}
+
+/**
+ * Parts of a day that end before `from`: scanning each day's parts from the newest, the first one
+ * that starts at or before `from` is where reading begins, and every earlier part is skipped unread
+ * (a catch-up after a restart opens one part, not the whole day).
+ */
+async function partsBefore(files: ListedFile[], from: number): Promise<Set<ListedFile>> {
+  const skip = new Set<ListedFile>();
+  const byPeriod = new Map<string, ListedFile[]>();
+  for (const f of files) {
+    const list = byPeriod.get(f.period) ?? [];
+    list.push(f);
+    byPeriod.set(f.period, list);
+  }
+  for (const [period, parts] of byPeriod) {
+    if (parts.length < 2 || from <= periodBounds(period).start) continue;
+    for (let i = parts.length - 1; i > 0; i--) {
+      if (await firstTime(parts[i]) <= from) {
+        for (const p of parts.slice(0, i)) skip.add(p);
+        break;
+      }
+    }
+  }
+  return skip;
 }
 
 function peekLast(line: string | undefined, format: "jsonl" | "csv"): number {
