@@ -275,7 +275,7 @@ Deno.test("file store: retention deletes by age per tier, logging each file and 
   for (let d = 0; d < 6; d++) await writeSeries(store, clock, T0 + d * DAY, 3, 10, d + 1);
   await store.close({ drain: true });
   const raw = (await listTierFiles(dir, "raw")).map((f) => f.period);
-  const oneMin = [...new Set((await listTierFiles(dir, "1m", "cpu")).map((f) => f.period))];
+  const oneMin = [...new Set((await listTierFiles(dir, "1m", "cpu-rate")).map((f) => f.period))];
   assertEquals(raw, ["2026-03-04", "2026-03-05", "2026-03-06"]);
   assertEquals(oneMin, ["2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]);
   assert(
@@ -313,13 +313,16 @@ Deno.test("file store: info lists tiers, time span, hosts and metrics; queries f
   // One raw file; one rollup file per series group (cpu, meminfo, cores, disks, …) and tier.
   const groups = [...Deno.readDirSync(`${dir}/1m`)].map((e) => e.name).sort();
   assertEquals(groups, [
-    "cores",
-    "cpu",
-    "disks",
-    "filesystems",
-    "interfaces",
-    "loadavg",
-    "meminfo",
+    "cores-rate",
+    "cpu-gauge",
+    "cpu-rate",
+    "disks-cumulative",
+    "disks-rate",
+    "filesystems-gauge",
+    "interfaces-gauge",
+    "interfaces-rate",
+    "loadavg-gauge",
+    "meminfo-gauge",
   ]);
   assertEquals(info.tiers.map((t) => t.files), [1, groups.length, groups.length]);
   assert(info.tiers.every((t) => t.bytes > 0), JSON.stringify(info.tiers));
@@ -363,7 +366,7 @@ Deno.test("file store: the byte limit removes the oldest raw files first, never 
   assert(raw.length < 5, `raw files left: ${raw.map((f) => f.name)}`);
   assertEquals(raw.at(-1)!.period, "2026-03-05", "the newest (open) file stays");
   // Raw goes first: while raw files remain to delete, no rollup file has been deleted.
-  assertEquals((await listTierFiles(dir, "1h", "cpu")).length, 1);
+  assertEquals((await listTierFiles(dir, "1h", "cpu-rate")).length, 1);
   assert(
     log.lines.some((l) => /retention: deleted raw\/2026-03-01.*over the .* limit/.test(l)),
     log.lines.join("\n"),
