@@ -241,22 +241,25 @@ export async function lastLine(f: ListedFile): Promise<string | undefined> {
   const file = await Deno.open(f.path, { read: true });
   try {
     const size = (await file.stat()).size;
-    const chunk = Math.min(size, 1 << 20);
-    await file.seek(size - chunk, Deno.SeekMode.Start);
-    const buf = new Uint8Array(chunk);
-    let n = 0;
-    while (n < chunk) {
-      const r = await file.read(buf.subarray(n));
-      if (r === null) break;
-      n += r;
+    // Lines are a few KiB: 64 KiB of tail nearly always holds a whole one; grow only if not.
+    for (let chunk = Math.min(size, 64 << 10);; chunk = Math.min(size, chunk * 4)) {
+      await file.seek(size - chunk, Deno.SeekMode.Start);
+      const buf = new Uint8Array(chunk);
+      let n = 0;
+      while (n < chunk) {
+        const r = await file.read(buf.subarray(n));
+        if (r === null) break;
+        n += r;
+      }
+      const lines = new TextDecoder().decode(buf.subarray(0, n)).split("\n");
+      lines.pop(); // after the last newline: empty, or a torn line
+      // Without a newline before it, the first piece may be the tail of a longer line.
+      if (lines.length < 2 && chunk < size && chunk < (16 << 20)) continue;
+      const last = lines.at(-1);
+      return last && !last.startsWith('{"sysmon_store"') && !last.startsWith("# {")
+        ? last
+        : undefined;
     }
-    const text = new TextDecoder().decode(buf.subarray(0, n));
-    const lines = text.split("\n");
-    lines.pop(); // after the last newline: empty, or a torn line
-    const last = lines.at(-1);
-    return last && !last.startsWith('{"sysmon_store"') && !last.startsWith("# {")
-      ? last
-      : undefined;
   } finally {
     file.close();
   }
