@@ -373,3 +373,42 @@ Deno.test("file store: the byte limit removes the oldest raw files first, never 
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("file store: raw-tier queries give the same answers from CSV as from JSON Lines", async () => {
+  const results: Point[][][] = [];
+  for (const format of ["jsonl", "csv"] as const) {
+    const dir = await Deno.makeTempDir();
+    const clock = { now: T0 };
+    const { opts } = options(dir, clock, { format });
+    const store = new FileStore(opts);
+    await store.openForWriting();
+    await writeSeries(store, clock, T0, 60);
+    await store.close();
+    const reader = new FileStore(opts);
+    const queries = [
+      {
+        step: 0,
+        aggregation: "last" as const,
+        metrics: ["filesystem_usage_percent", "memory_used"],
+      },
+      { step: 90, aggregation: "p95" as const, metrics: ["disk_read_bytes_per_second"] },
+      { step: 30, aggregation: "avg" as const, entity: /^cpu1$/ },
+    ];
+    results.push(
+      await Promise.all(
+        queries.map((q) => collect(reader.query({ from: T0, to: T0 + DAY, ...q }))),
+      ),
+    );
+    await Deno.remove(dir, { recursive: true });
+  }
+  const [jsonl, csv] = results;
+  assertEquals(jsonl[0].length, 60);
+  assertEquals(Object.keys(jsonl[0][0].values).sort(), [
+    "filesystem_usage_percent[/]",
+    'filesystem_usage_percent[/mnt/a,b "q"]',
+    "memory_used",
+  ]);
+  assert(Object.keys(jsonl[2][0].values).includes("core_usage_percent[cpu1]"));
+  assert(!Object.keys(jsonl[2][0].values).includes("core_usage_percent[cpu0]"));
+  assertEquals(csv, jsonl);
+});

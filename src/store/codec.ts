@@ -47,6 +47,11 @@ function defsByName(): Map<string, MetricDef> {
   return scopeCache ??= new Map(catalog().map((d) => [d.name, d]));
 }
 
+/** True for catalogue entries that hold text (fstype, operstate…), which rollups and queries skip. */
+export function isLabelMetric(name: string): boolean {
+  return defsByName().get(name)?.kind === "label";
+}
+
 export function makeHeader(
   tier: TierName,
   format: FileFormat,

@@ -2,11 +2,11 @@
  * Range queries over the file store: picks the coarsest tier whose resolution divides the step,
  * streams its records, and reduces each series per step. Memory holds one step's accumulators.
  */
-import { listGroups, type ReadOptions, readRollups, readSamples } from "./reader.ts";
+import { listGroups, type ReadOptions, readRawValues, readRollups } from "./reader.ts";
 import { groupOfMetric } from "./groups.ts";
 import type { TierName } from "./layout.ts";
 import type { RollupRecord, SeriesAgg } from "./rollup.ts";
-import { parseSeriesKey, pickValues } from "./series.ts";
+import { parseSeriesKey } from "./series.ts";
 import type { Aggregation, Point, RangeQuery, SeriesKey } from "./types.ts";
 
 /** The tier a query reads: 1h or 1m when the step is a whole multiple of it, else raw. */
@@ -101,8 +101,8 @@ export async function* runQuery(
   };
 
   if (q.step <= 0) {
-    for await (const { time, sample } of readSamples(dir, q.from, q.to, opts)) {
-      yield { time, values: Object.fromEntries(pickValues(sample, q.metrics, q.entity)) };
+    for await (const { time, values } of readRawValues(dir, q.from, q.to, q, opts)) {
+      yield { time, values: Object.fromEntries(values) };
     }
     return;
   }
@@ -119,14 +119,14 @@ export async function* runQuery(
       for (const [key, acc] of accs) values[key] = acc.result(q.aggregation);
       return { time: bucket!, values };
     };
-    for await (const { time, sample } of readSamples(dir, q.from, q.to, opts)) {
+    for await (const { time, values } of readRawValues(dir, q.from, q.to, q, opts)) {
       const b = bucketOf(time);
       if (bucket !== undefined && b !== bucket) {
         yield emit();
         accs = new Map();
       }
       bucket = b;
-      for (const [key, v] of pickValues(sample, q.metrics, q.entity)) {
+      for (const [key, v] of values) {
         if (v === null) continue;
         let acc = accs.get(key);
         if (!acc) accs.set(key, acc = new RawAcc(q.aggregation === "p95"));

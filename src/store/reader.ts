@@ -9,7 +9,10 @@ import {
   decodeHeader,
   decodeJsonSample,
   type FileHeader,
+  isLabelMetric,
+  splitCsvRow,
 } from "./codec.ts";
+import { parseSeriesKey, pickValues } from "./series.ts";
 import { listNames } from "./fsutil.ts";
 import {
   parseFileName,
@@ -129,13 +132,13 @@ function peekTime(line: string, format: "jsonl" | "csv"): number {
   return line[24] === "," ? Date.parse(line.slice(0, 24)) : NaN;
 }
 
-/** Raw samples with from ≤ time < to, in time order. */
-export async function* readSamples(
+/** Raw lines whose leading timestamp is in [from, to), in time order, unparsed. */
+async function* rawLines(
   dataDir: string,
   from: number,
   to: number,
-  opts: ReadOptions = {},
-): AsyncGenerator<{ time: number; sample: Sample }> {
+  opts: ReadOptions,
+): AsyncGenerator<{ f: ListedFile; columns?: string[]; line: string }> {
   const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
   const skip = await partsBefore(files, from);
   for (const f of files) {
@@ -147,15 +150,86 @@ export async function* readSamples(
       // Skipping lines outside the range by their timestamp avoids parsing them.
       const peek = peekTime(line, f.format);
       if (peek < from || peek >= to) continue;
-      let sample: Sample;
-      try {
-        sample = columns ? decodeCsvRow(line, columns) : decodeJsonSample(line);
-      } catch (err) {
-        opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
-        continue;
+      yield { f, columns, line };
+    }
+  }
+}
+
+/** Raw samples with from ≤ time < to, in time order. */
+export async function* readSamples(
+  dataDir: string,
+  from: number,
+  to: number,
+  opts: ReadOptions = {},
+): AsyncGenerator<{ time: number; sample: Sample }> {
+  for await (const { f, columns, line } of rawLines(dataDir, from, to, opts)) {
+    let sample: Sample;
+    try {
+      sample = columns ? decodeCsvRow(line, columns) : decodeJsonSample(line);
+    } catch (err) {
+      opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
+      continue;
+    }
+    const time = Date.parse(sample.timestamp);
+    if (time >= from && time < to) yield { time, sample };
+  }
+}
+
+/** Which series a range read keeps: metric names (all when omitted) and an entity pattern. */
+export interface SeriesPick {
+  metrics?: readonly string[];
+  entity?: RegExp;
+}
+
+/** CSV columns to decode for a pick, worked out once per file. */
+function csvPlan(columns: string[], pick: SeriesPick): { timestamp: number; idx: number[] } {
+  const wanted = pick.metrics ? new Set(pick.metrics) : undefined;
+  const idx: number[] = [];
+  for (const [i, col] of columns.entries()) {
+    if (col === "timestamp" || col === "host" || col === "interval" || col === "errors") continue;
+    const { metric, entity } = parseSeriesKey(col);
+    if (isLabelMetric(metric) || (wanted && !wanted.has(metric))) continue;
+    if (entity !== undefined && pick.entity && !pick.entity.test(entity)) continue;
+    idx.push(i);
+  }
+  return { timestamp: columns.indexOf("timestamp"), idx };
+}
+
+/**
+ * The selected series' values of each raw sample in [from, to): what range queries need. CSV rows
+ * decode only the selected columns; JSON lines are parsed whole (JSON has no cheaper way).
+ */
+export async function* readRawValues(
+  dataDir: string,
+  from: number,
+  to: number,
+  pick: SeriesPick,
+  opts: ReadOptions = {},
+): AsyncGenerator<{ time: number; values: Map<SeriesKey, number | null> }> {
+  let plan: { columns: string[]; timestamp: number; idx: number[] } | undefined;
+  for await (const { f, columns, line } of rawLines(dataDir, from, to, opts)) {
+    try {
+      if (columns) {
+        if (plan?.columns !== columns) plan = { columns, ...csvPlan(columns, pick) };
+        const cells = splitCsvRow(line);
+        if (cells.length !== columns.length) {
+          throw new Error(`row has ${cells.length} fields, header has ${columns.length}`);
+        }
+        const time = Date.parse(cells[plan.timestamp]);
+        if (Number.isNaN(time)) throw new Error("row has no valid timestamp");
+        if (time < from || time >= to) continue;
+        const values = new Map<SeriesKey, number | null>();
+        for (const i of plan.idx) values.set(columns[i], cells[i] === "" ? null : Number(cells[i]));
+        yield { time, values };
+      } else {
+        const sample = decodeJsonSample(line);
+        const time = Date.parse(sample.timestamp);
+        if (time >= from && time < to) {
+          yield { time, values: pickValues(sample, pick.metrics, pick.entity) };
+        }
       }
-      const time = Date.parse(sample.timestamp);
-      if (time >= from && time < to) yield { time, sample };
+    } catch (err) {
+      opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
     }
   }
 }
