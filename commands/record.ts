@@ -250,7 +250,8 @@ export const recordCommand = buildCommand({
   docs: {
     brief: "Record samples to files (JSON Lines or CSV) with rotation, rollups and retention",
     fullDescription: [
-      "Writes one sample per interval to the data directory: raw samples in daily files (raw/),",
+      "Writes one sample per interval to the data directory: raw samples in daily files cut into",
+      "parts of storage.max_file_mib (raw/),",
       "1-minute and 1-hour rollups (1m/, 1h/) kept longer for reports, closed files gzip-compressed,",
       "old files deleted by storage.retention. See docs/storage.md for the format.",
       "",
