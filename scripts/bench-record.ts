@@ -18,14 +18,12 @@
  * The recorder then compresses them at start-up — the same work, and memory peak, as the daily
  * rotation at midnight that a 10-minute run never reaches.
  */
-import { enabledFamilies } from "../src/collect/index.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
-import { Sampler } from "../src/core/sampler.ts";
 import { createLogger } from "../src/log.ts";
 import { retentionPolicy } from "../src/record/store_open.ts";
 import { FileStore } from "../src/store/file_store.ts";
 import type { FileFormat } from "../src/store/layout.ts";
-import { SampleSynth } from "../tests/synth.ts";
+import { liveTemplate, SampleSynth } from "../tests/synth.ts";
 
 const SADC = "/usr/lib/sysstat/sadc";
 const TICK = 100; // USER_HZ
@@ -104,15 +102,7 @@ const env = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", NO_COLOR: "
 async function seedYesterday(dir: string): Promise<number> {
   const log = createLogger({ level: "warn", format: "text" });
   const config = structuredClone(EMBEDDED_DEFAULTS);
-  const ctx = { roots: config.paths, config: config.collectors, log, dropped: new Map() };
-  const sampler = new Sampler({
-    families: enabledFamilies(config.collectors),
-    ctx,
-    host: Deno.hostname(),
-  });
-  await sampler.collect();
-  await sleep(1000);
-  const synth = new SampleSynth(await sampler.collect(), 1);
+  const synth = new SampleSynth(await liveTemplate(), 1);
   const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
   const clock = { now: start };
   const store = new FileStore({

@@ -20,17 +20,15 @@
  *    `deno task sysmon`, for one metric over all days at a 5-minute step and one day at raw
  *    resolution; a bare `deno run` of an empty module is timed for reference.
  */
-import { enabledFamilies } from "../src/collect/index.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { ENTITY_FAMILIES, type Sample } from "../src/core/model.ts";
-import { Sampler } from "../src/core/sampler.ts";
 import { createLogger } from "../src/log.ts";
 import { retentionPolicy } from "../src/record/store_open.ts";
 import { quantizeSample } from "../src/store/codec.ts";
 import { FileStore } from "../src/store/file_store.ts";
 import type { FileFormat, TierName } from "../src/store/layout.ts";
 import { flattenValues } from "../src/store/series.ts";
-import { SampleSynth } from "../tests/synth.ts";
+import { liveTemplate, SampleSynth } from "../tests/synth.ts";
 
 const SADC = "/usr/lib/sysstat/sadc";
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded";
@@ -56,19 +54,6 @@ const root = new URL("..", import.meta.url).pathname;
 const log = createLogger({ level: "warn", format: "text" });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f2 = (x: number) => x.toFixed(2);
-
-async function liveTemplate(): Promise<Sample> {
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  const ctx = { roots: config.paths, config: config.collectors, log, dropped: new Map() };
-  const sampler = new Sampler({
-    families: enabledFamilies(config.collectors),
-    ctx,
-    host: Deno.hostname(),
-  });
-  await sampler.collect();
-  await new Promise((r) => setTimeout(r, 1000));
-  return await sampler.collect();
-}
 
 /** Numeric (non-null) values in one stored sample: the denominator of bytes per value. */
 function valuesPerSample(s: Sample): number {

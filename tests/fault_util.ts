@@ -4,20 +4,12 @@
  * that does not use the store's own reader, gap detection, and a small tmpfs for full-disk tests.
  */
 import { gunzipSync } from "node:zlib";
+import { mulberry32 } from "./synth.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** Mulberry32: small, seeded, good enough to spread kill moments. Returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness (mulberry32) to spread kill moments reproducibly. */
+export const seededRandom = mulberry32;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

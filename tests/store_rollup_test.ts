@@ -12,20 +12,7 @@ import {
   SeriesAgg,
 } from "../src/store/rollup.ts";
 import { quantize } from "../src/store/series.ts";
-
-/** Seeded PRNG (mulberry32): reproducible "random" data. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rnd: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-}
+import { gaussian, mulberry32 } from "./synth.ts";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

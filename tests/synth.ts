@@ -3,7 +3,11 @@
  * own `snapshot --json`) whose numbers move plausibly over time. Seeded, so runs repeat exactly.
  * Values that are zero in the template stay zero and totals stay constant, as on a real host.
  */
+import { enabledFamilies } from "../src/collect/index.ts";
+import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { catalog } from "../src/core/catalog.ts";
+import { Sampler } from "../src/core/sampler.ts";
+import { createLogger } from "../src/log.ts";
 import { ENTITY_FAMILIES, type MetricDef, type Sample } from "../src/core/model.ts";
 
 export function mulberry32(seed: number): () => number {
@@ -15,6 +19,26 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A standard normal deviate from two uniform ones (Box–Muller). */
+export function gaussian(rnd: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+}
+
+/** This machine's own sample (two readings 1 s apart, default configuration): a realistic template. */
+export async function liveTemplate(): Promise<Sample> {
+  const config = structuredClone(EMBEDDED_DEFAULTS);
+  const log = createLogger({ level: "warn", format: "text" });
+  const ctx = { roots: config.paths, config: config.collectors, log, dropped: new Map() };
+  const sampler = new Sampler({
+    families: enabledFamilies(config.collectors),
+    ctx,
+    host: Deno.hostname(),
+  });
+  await sampler.collect();
+  await new Promise((r) => setTimeout(r, 1000));
+  return await sampler.collect();
 }
 
 const CONSTANT = /total|size|speed|mtu|boot_time|cores_online|_up$|carrier|readonly/;

@@ -57,3 +57,19 @@ export interface MetricDef {
   formula: string;
   help: string;
 }
+
+/** A sample with no readings yet: what the sampler fills in and a CSV row is decoded into. */
+export function emptySample(timestamp: string, host: string, interval: number | null): Sample {
+  return {
+    version: MODEL_VERSION,
+    timestamp,
+    host,
+    interval,
+    metrics: {},
+    cores: {},
+    disks: {},
+    interfaces: {},
+    filesystems: {},
+    errors: [],
+  };
+}

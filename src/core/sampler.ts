@@ -12,7 +12,7 @@ import type {
   SamplePart,
 } from "../collect/types.ts";
 import { procPath, readOptional } from "../collect/procfs.ts";
-import { type CollectorError, type EntityFamily, MODEL_VERSION, type Sample } from "./model.ts";
+import { type CollectorError, emptySample, type EntityFamily, type Sample } from "./model.ts";
 import { joinDerived } from "./join.ts";
 
 export interface Clock {
@@ -267,18 +267,7 @@ export class Sampler {
   }
 
   private assemble(wall: number, interval: number | null): Sample {
-    const sample: Sample = {
-      version: MODEL_VERSION,
-      timestamp: new Date(wall).toISOString(),
-      host: this.opts.host,
-      interval,
-      metrics: {},
-      cores: {},
-      disks: {},
-      interfaces: {},
-      filesystems: {},
-      errors: [],
-    };
+    const sample = emptySample(new Date(wall).toISOString(), this.opts.host, interval);
     const errors: CollectorError[] = sample.errors;
     for (const s of this.states) {
       if (s.status.error) errors.push({ collector: s.family.name, message: s.status.error });

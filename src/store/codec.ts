@@ -6,6 +6,7 @@
  */
 import { catalog } from "../core/catalog.ts";
 import {
+  emptySample,
   ENTITY_FAMILIES,
   type EntityFamily,
   type MetricDef,
@@ -254,18 +255,7 @@ export function decodeCsvRow(line: string, columns: string[]): Sample {
   if (cells.length !== columns.length) {
     throw new FormatError(`row has ${cells.length} fields, header has ${columns.length}`);
   }
-  const sample: Sample = {
-    version: 1,
-    timestamp: "",
-    host: "",
-    interval: null,
-    metrics: {},
-    cores: {},
-    disks: {},
-    interfaces: {},
-    filesystems: {},
-    errors: [],
-  };
+  const sample = emptySample("", "", null);
   const defs = defsByName();
   for (let i = 0; i < columns.length; i++) {
     const col = columns[i];

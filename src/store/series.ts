@@ -33,22 +33,6 @@ export function flattenValues(sample: Sample): Map<SeriesKey, number | null> {
   return out;
 }
 
-/** Label values of a sample's entities by series key (`device[/]` = "/dev/vda1"). */
-export function flattenLabels(sample: Sample): Map<SeriesKey, string> {
-  const out = new Map<SeriesKey, string>();
-  for (const family of ENTITY_FAMILIES) {
-    const entities = sample[family];
-    for (const entity in entities) {
-      const part = entities[entity];
-      for (const name in part) {
-        const v = part[name];
-        if (typeof v === "string") out.set(seriesKey(name, entity), v);
-      }
-    }
-  }
-  return out;
-}
-
 /**
  * Stored precision: integers are kept exactly; other numbers keep 6 significant digits (relative
  * error at most 5e-6), finer than what a kernel counter read over one interval can resolve.
