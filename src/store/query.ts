@@ -38,20 +38,12 @@ class RawAcc {
     this.values?.push(v);
   }
 
-  result(agg: Aggregation): number | null {
-    if (this.count === 0) return null;
-    switch (agg) {
-      case "min":
-        return this.min;
-      case "max":
-        return this.max;
-      case "avg":
-        return this.sum / this.count;
-      case "last":
-        return this.last;
-      case "p95":
-        return nearestRank(this.values!, 0.95);
-    }
+  get avg(): number | null {
+    return this.count === 0 ? null : this.sum / this.count;
+  }
+
+  get p95(): number | null {
+    return nearestRank(this.values ?? [], 0.95);
   }
 }
 
@@ -62,7 +54,17 @@ export function nearestRank(values: number[], q: number): number | null {
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
 }
 
-function aggResult(a: SeriesAgg, agg: Aggregation): number | null {
+/** What both accumulators (raw values, rollup aggregates) answer. */
+interface Reduced {
+  count: number;
+  min: number;
+  max: number;
+  last: number | null;
+  avg: number | null;
+  p95: number | null;
+}
+
+function aggResult(a: Reduced, agg: Aggregation): number | null {
   if (a.count === 0) return null;
   switch (agg) {
     case "min":
@@ -116,7 +118,7 @@ export async function* runQuery(
     let accs = new Map<SeriesKey, RawAcc>();
     const emit = (): Point => {
       const values: Record<SeriesKey, number | null> = {};
-      for (const [key, acc] of accs) values[key] = acc.result(q.aggregation);
+      for (const [key, acc] of accs) values[key] = aggResult(acc, q.aggregation);
       return { time: bucket!, values };
     };
     for await (const { time, values } of readRawValues(dir, q.from, q.to, q, opts)) {
