@@ -8,11 +8,12 @@ import { collectorContext, type Runtime, setupRuntime } from "../src/cli/runtime
 import { formatDuration } from "../src/core/duration.ts";
 import { bootClock, Sampler } from "../src/core/sampler.ts";
 import { loadState, saveState } from "../src/record/once.ts";
+import { openRecorder, resolveRecordDir, takeRecordLock } from "../src/record/recorder.ts";
 import { createFileStore, retentionPolicy } from "../src/record/store_open.ts";
 import { checkStoreFormat, describeRetention, StoreFormatError } from "../src/store/file_store.ts";
 import { ioReason } from "../src/store/fsutil.ts";
 import type { FileFormat } from "../src/store/layout.ts";
-import { acquireLock, type HeldLock, LockBusyError } from "../src/store/lock.ts";
+import { type HeldLock, LockBusyError } from "../src/store/lock.ts";
 
 interface RecordFlags extends GlobalFlags {
   readonly data?: string;
@@ -43,16 +44,9 @@ async function prepare(
   if (flags.interval === undefined && rt.config.record.interval !== null) {
     rt.config.collectors.interval = rt.config.record.interval;
   }
-  const dataDir = flags.data ?? rt.dataDir;
-  if (!dataDir) {
-    throw new UsageError(
-      "no data directory: pass --data DIR or set storage.path (HOME and XDG_DATA_HOME are unset)",
-    );
-  }
-  const dir = dataDir.startsWith("/") ? dataDir : `${Deno.cwd()}/${dataDir}`;
   return {
     rt,
-    dir: dir.replace(/\/+$/, "") || "/",
+    dir: resolveRecordDir(flags.data, rt),
     format: flags.format ?? rt.config.storage.format,
   };
 }
@@ -63,11 +57,6 @@ function families(rt: Runtime) {
   return list;
 }
 
-async function takeLock(dir: string): Promise<HeldLock> {
-  await Deno.mkdir(`${dir}/state`, { recursive: true });
-  return await acquireLock(`${dir}/state/record.lock`);
-}
-
 async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
   const { rt, dir } = s;
   const jitter = flags.jitter ?? rt.config.record.jitter;
@@ -76,7 +65,7 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true });
     await checkStoreFormat(dir, true);
-    lock = await takeLock(dir);
+    lock = await takeRecordLock(dir);
   } catch (err) {
     if (err instanceof StoreFormatError) throw new UsageError(err.message);
     if (err instanceof LockBusyError) throw new RuntimeFailure(`record --once: ${err.message}`);
@@ -120,28 +109,7 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
 
 async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
   const { rt, dir } = s;
-  let lock: HeldLock | undefined;
-  let usable = false;
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    await checkStoreFormat(dir, true);
-    usable = true;
-    lock = await takeLock(dir);
-  } catch (err) {
-    if (err instanceof StoreFormatError) throw new UsageError(err.message);
-    if (err instanceof LockBusyError) throw new RuntimeFailure(`record: ${err.message}`);
-    // An unwritable directory is reported by the store, which buffers in memory and retries, so
-    // recording goes on; only a lock that fails in a usable directory needs its own line.
-    if (usable) rt.log.warn(`record: cannot take the lock in ${dir}/state: ${ioReason(err)}`);
-  }
-  const store = createFileStore(rt.config, dir, rt.log, { format: s.format });
-  try {
-    await store.openForWriting();
-  } catch (err) {
-    lock?.release();
-    if (err instanceof StoreFormatError) throw new UsageError(err.message);
-    throw err;
-  }
+  const recorder = await openRecorder(rt, dir, s.format);
   const ctx = collectorContext(rt);
   const sampler = new Sampler({ families: families(rt), ctx, host: Deno.hostname() });
   const interval = rt.config.collectors.interval;
@@ -152,7 +120,6 @@ async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
       })`,
   );
 
-  let samples = 0;
   let finish: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => finish = resolve);
   const onSignal = (name: string) => () => finish(name);
@@ -165,33 +132,12 @@ async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
     ? setTimeout(() => finish("duration reached"), flags.duration * 1000)
     : undefined;
 
-  sampler.start(async (sample) => {
-    samples++;
-    await store.write(sample);
-  });
+  sampler.start((sample) => recorder.write(sample));
   const why = await stopped;
   sampler.stop();
   if (timer !== undefined) clearTimeout(timer);
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
-  await store.close({ drain: true });
-  lock?.release();
-  const st = store.stats();
-  const lost = store.pendingCount();
-  rt.log.info(
-    `record: stopped (${why}) after ${samples} sample(s)` +
-      (st.samplesDropped > 0 ? `; ${st.samplesDropped} dropped while the buffer was full` : ""),
-  );
-  if (lost > 0) {
-    throw new RuntimeFailure(
-      `record: ${lost} sample(s) could not be written to ${dir}: ${st.lastError}`,
-    );
-  }
-  if (st.samplesDropped > 0) {
-    // Logged when it happened; the exit status tells systemd or a script that data was lost.
-    throw new RuntimeFailure(
-      `record: ${st.samplesDropped} sample(s) were dropped while ${dir} was not writable`,
-    );
-  }
+  await recorder.close(why);
 }
 
 async function record(this: SysmonContext, flags: RecordFlags): Promise<void> {

@@ -11,6 +11,8 @@ import { snapshotCommand } from "../../commands/snapshot.ts";
 import { configRoutes } from "../../commands/config.ts";
 import { completionCommand } from "../../commands/completion.ts";
 import { recordCommand } from "../../commands/record.ts";
+import { serveCommand } from "../../commands/serve.ts";
+import { tokenCommand } from "../../commands/token.ts";
 import { VERSION } from "../version.ts";
 import type { SysmonContext } from "./context.ts";
 import { RuntimeFailure, UsageError } from "./errors.ts";
@@ -21,6 +23,8 @@ export const root = buildRouteMap({
   routes: {
     snapshot: snapshotCommand,
     record: recordCommand,
+    serve: serveCommand,
+    token: tokenCommand,
     config: configRoutes,
     completion: completionCommand,
   },

@@ -32,6 +32,24 @@ export const EMBEDDED_DEFAULTS: SysmonConfig = {
     interval: null,
     jitter: 0,
   },
+  serve: {
+    listen: "127.0.0.1:10191",
+    tls: {
+      cert: "",
+      key: "",
+    },
+    auth: {
+      token_hashes: [],
+      token_file: "",
+      api: true,
+      metrics: false,
+    },
+    access_log: true,
+    request_timeout: 30,
+    max_points: 11000,
+    max_values: 1000000,
+    cors_origins: [],
+  },
   collectors: {
     interval: 10,
     max_entities: 256,

@@ -44,6 +44,9 @@ function filter(kind: string, exclude: string, why: string) {
   };
 }
 
+/** sysmon serve's port: outside 9100-9999, which Prometheus's default-port list has filled. */
+export const DEFAULT_PORT = 10191;
+
 const absolutePath = {
   test: (v: string) => v.startsWith("/"),
   expected: "an absolute path",
@@ -191,6 +194,99 @@ export const sysmonSchema = s.object({
     }),
   }, { description: "sysmon record: samples written to the data directory." }),
 
+  serve: s.object({
+    listen: s.string({
+      default: `127.0.0.1:${DEFAULT_PORT}`,
+      check: {
+        test: (v) => /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]*):\d{1,5}$/.test(v),
+        expected: "HOST:PORT, e.g. 127.0.0.1:10191 or [::1]:10191",
+      },
+      description: "Address and port of the HTTP server (flag --listen). " +
+        `${DEFAULT_PORT} lies outside 9100-9999, which Prometheus's list of default exporter ` +
+        "ports has filled completely, so it collides with no registered exporter. Binding " +
+        "anything but loopback needs tokens for the REST API (auth below).",
+    }),
+    tls: s.object({
+      cert: s.string({
+        default: "",
+        description: 'PEM certificate chain (flag --tls-cert); "" serves plain HTTP.',
+      }),
+      key: s.string({
+        default: "",
+        description: "PEM private key of the certificate (flag --tls-key).",
+      }),
+    }, { description: "HTTPS. Both files are read once at start-up." }),
+    auth: s.object({
+      token_hashes: s.array(
+        s.string({
+          check: {
+            test: (v) => /^sha256:[0-9a-f]{64}$/.test(v),
+            expected: "sha256: followed by 64 hex digits (printed by `sysmon token`)",
+          },
+        }),
+        {
+          default: [],
+          description: "Hashes of the bearer tokens that are accepted; `sysmon token` creates a " +
+            "token and prints its hash. Several may be listed, so tokens can be rotated. The " +
+            "tokens themselves are never stored here.",
+        },
+      ),
+      token_file: s.string({
+        default: "",
+        description: "A file with more accepted tokens or hashes, one per line (# comments), " +
+          "e.g. a systemd credential. Tokens from $SYSMON_TOKENS (comma-separated) count too.",
+      }),
+      api: s.boolean({
+        default: true,
+        description: "Require a token for /api/v1 when tokens are configured.",
+      }),
+      metrics: s.boolean({
+        default: false,
+        description: "Require a token for /metrics too (Prometheus sends it with " +
+          "authorization.credentials_file); node_exporter leaves /metrics open.",
+      }),
+    }, {
+      description:
+        "Bearer tokens (Authorization: Bearer TOKEN). /healthz, /readyz and the API docs stay open.",
+    }),
+    access_log: s.boolean({
+      default: true,
+      description: "One log line per request: client, method, path, status, bytes, duration " +
+        "(at level info; never a token).",
+    }),
+    request_timeout: s.duration({
+      default: "30s",
+      min: "1s",
+      max: "10m",
+      description: "A request that takes longer is answered 503 (a range query over years).",
+    }),
+    max_points: s.integer({
+      default: 11000,
+      min: 10,
+      max: 1000000,
+      description: "Most points per series a range query may return (Prometheus's own limit " +
+        "is 11000); a larger range or a smaller step is refused with 400 saying which step fits.",
+    }),
+    max_values: s.integer({
+      default: 1000000,
+      min: 100,
+      max: 100000000,
+      description: "Most values (points × series) in one range answer.",
+    }),
+    cors_origins: s.array(
+      s.string({
+        check: {
+          test: (v) => /^https?:\/\/[^/*\s]+$/.test(v),
+          expected: "an origin such as https://grafana.example.com (no wildcard, no path)",
+        },
+      }),
+      {
+        default: [],
+        description: "Browser origins allowed to call the API (exact matches; never a wildcard).",
+      },
+    ),
+  }, { description: "sysmon serve: the Prometheus /metrics endpoint and the REST API." }),
+
   collectors: s.object({
     interval: s.duration({
       ...INTERVAL_LIMITS,
@@ -287,6 +383,16 @@ export interface SysmonConfig {
     retention: { raw: number; rollup_1m: number; rollup_1h: number; max_total_mib: number };
   };
   record: { interval: number | null; jitter: number };
+  serve: {
+    listen: string;
+    tls: { cert: string; key: string };
+    auth: { token_hashes: string[]; token_file: string; api: boolean; metrics: boolean };
+    access_log: boolean;
+    request_timeout: number;
+    max_points: number;
+    max_values: number;
+    cors_origins: string[];
+  };
   collectors: CollectorsConfig;
 }
 

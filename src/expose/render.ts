@@ -17,6 +17,10 @@ export interface ExpositionInput {
   sample?: Sample;
   statuses: readonly FamilyStatus[];
   dropped: ReadonlyMap<string, number>;
+  /** Collectors a scrape asked for (collect[]/exclude[]); ratios of the others are left out. */
+  selected?: ReadonlySet<string>;
+  /** More sysmon_ families (process, store, HTTP), written after the built-in self metrics. */
+  extra?: (out: ExpositionWriter) => void;
 }
 
 export function renderExposition(input: ExpositionInput): string {
@@ -25,8 +29,9 @@ export function renderExposition(input: ExpositionInput): string {
     const data = input.readings.get(family.name);
     if (data) family.expose(data, out);
   }
-  if (input.sample) writeRatios(input.sample, out);
+  if (input.sample) writeRatios(input.sample, out, input.selected);
   writeSelf(input, out);
+  input.extra?.(out);
   return out.text();
 }
 
@@ -48,7 +53,25 @@ function* perEntity(
   }
 }
 
-function writeRatios(s: Sample, out: ExpositionWriter) {
+function writeRatios(s: Sample, out: ExpositionWriter, selected?: ReadonlySet<string>) {
+  const m = s.metrics;
+  // A scrape filtered to some collectors gets only the ratios those collectors feed.
+  const wanted = (...collectors: string[]) => !selected || collectors.some((c) => selected.has(c));
+  if (wanted("cpu")) writeCpuRatios(s, out);
+  if (wanted("meminfo")) writeMemoryRatios(m, out);
+  if (wanted("diskstats")) {
+    out.family(
+      "sysmon_disk_utilization_ratio",
+      "gauge",
+      "Share of the last interval the disk was busy (io_ticks), as iostat %util (0-1).",
+      perEntity(s.disks, "disk_util_percent", (n) => ({ device: n })),
+    );
+  }
+  if (wanted("netdev", "netclass")) writeNetworkRatios(s, out);
+  if (wanted("filesystem")) writeFilesystemRatios(s, out);
+}
+
+function writeCpuRatios(s: Sample, out: ExpositionWriter) {
   const m = s.metrics;
   out.family(
     "sysmon_cpu_usage_ratio",
@@ -62,6 +85,9 @@ function writeRatios(s: Sample, out: ExpositionWriter) {
     "Per-core share of time not idle or iowait over the last sampler interval (0-1).",
     perEntity(s.cores, "core_usage_percent", (n) => ({ cpu: n.replace(/^cpu/, "") })),
   );
+}
+
+function writeMemoryRatios(m: Sample["metrics"], out: ExpositionWriter) {
   out.family(
     "sysmon_memory_usage_ratio",
     "gauge",
@@ -74,12 +100,9 @@ function writeRatios(s: Sample, out: ExpositionWriter) {
     "(SwapTotal - SwapFree) / SwapTotal; 0 without swap (0-1).",
     scalar(m.swap_usage_percent),
   );
-  out.family(
-    "sysmon_disk_utilization_ratio",
-    "gauge",
-    "Share of the last interval the disk was busy (io_ticks), as iostat %util (0-1).",
-    perEntity(s.disks, "disk_util_percent", (n) => ({ device: n })),
-  );
+}
+
+function writeNetworkRatios(s: Sample, out: ExpositionWriter) {
   out.family(
     "sysmon_network_receive_utilization_ratio",
     "gauge",
@@ -92,6 +115,9 @@ function writeRatios(s: Sample, out: ExpositionWriter) {
     "Transmitted bits per second over link speed; absent when the speed is unknown (0-1).",
     perEntity(s.interfaces, "net_tx_utilization_percent", (n) => ({ device: n })),
   );
+}
+
+function writeFilesystemRatios(s: Sample, out: ExpositionWriter) {
   const fsLabels = (n: string, e: Record<string, unknown>): Labels => ({
     device: String(e.device ?? ""),
     fstype: String(e.fstype ?? ""),
