@@ -1,7 +1,7 @@
 /** Response helpers: JSON and text bodies with their byte length known, gzip when asked. */
 import type { ApiError } from "./errors.ts";
 
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^\t\n\r -~]/; // anything outside printable ASCII and white space
 const encoder = new TextEncoder();
 
 /** UTF-8 length without encoding the (usually ASCII) text. */
