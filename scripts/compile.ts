@@ -39,7 +39,7 @@ for (const arch of arches) {
     args: [
       "compile",
       "-A",
-      "--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded",
+      "--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded,--expose-gc",
       "--target",
       TARGETS[arch],
       "-o",

@@ -130,7 +130,7 @@ Deno.test("an unknown key lists the known ones and suggests the closest", async 
   // Nothing close: no suggestion.
   assertEquals(
     await errorLines(() => parseConfigText("alerts: {}\n", "x.yaml")),
-    ["x.yaml:1: unknown key alerts; known keys: log, paths, storage, record, collectors"],
+    ["x.yaml:1: unknown key alerts; known keys: log, paths, storage, record, serve, collectors"],
   );
 });
 
@@ -168,7 +168,7 @@ Deno.test("all problems of a file are reported at once, in line order", async ()
     "(Unterminated character class)",
     `${f}:12: collectors.filesystem: a list is not a mapping (expected keys: enabled, interval, ` +
     "fstypes_exclude, mountpoints_exclude, statfs_timeout)",
-    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, record, collectors`,
+    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, record, serve, collectors`,
   ]);
 });
 
@@ -491,6 +491,7 @@ Deno.test("show prints the effective config in schema order, and it parses back 
     "paths:",
     "storage:",
     "record:",
+    "serve:",
     "collectors:",
   ]);
   assertStringIncludes(text, "\ncollectors:\n  interval: 5s\n  max_entities: 64\n  cpu:\n");
@@ -547,6 +548,7 @@ Deno.test("the starter file validates, sets nothing, and documents every setting
     paths: {},
     storage: { retention: {} },
     record: {},
+    serve: { tls: {}, auth: {} },
     collectors: {
       cpu: {},
       loadavg: {},

@@ -2,7 +2,8 @@
  * The hono application: the route table wired to auth, limits, CORS, errors and the access log.
  * Handlers are plain functions of (request, validated params, context), tested with app.request().
  */
-import { Hono } from "hono";
+// The tiny preset (PatternRouter): a dozen static routes need no RegExpRouter, and it is lighter.
+import { Hono } from "hono/tiny";
 import type { ServeContext } from "./context.ts";
 import { renderDocsPage } from "./docs_page.ts";
 import { ApiError } from "./errors.ts";

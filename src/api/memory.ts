@@ -8,7 +8,9 @@
  * it this does nothing.
  */
 // deno-lint-ignore no-explicit-any
-const gc = (globalThis as any).gc as ((opts?: { type: "minor" | "major" }) => void) | undefined;
+const gc = (globalThis as any).gc as
+  | ((opts?: { type: "minor" | "major"; flavor?: "regular" | "last-resort" }) => void)
+  | undefined;
 
 /** A full collection after this many large answers, or this long after the last one. */
 const FULL_EVERY_RESPONSES = 200;
@@ -23,7 +25,7 @@ export function afterLargeResponse(): void {
   setTimeout(() => {
     const now = performance.now();
     if (sinceFull >= FULL_EVERY_RESPONSES || (sinceFull > 0 && now - lastFull >= FULL_EVERY_MS)) {
-      gc({ type: "major" });
+      gc({ type: "major", flavor: "last-resort" });
       lastFull = now;
       sinceFull = 0;
     } else {

@@ -111,10 +111,13 @@ const NICE_STEPS = [
 ];
 const AUTO_POINTS = 1000;
 
-export function autoStep(rangeSeconds: number): number {
-  const want = rangeSeconds / AUTO_POINTS;
+/** The smallest round step that gives at most `points` points over the range. */
+export function roundStep(rangeSeconds: number, points: number): number {
+  const want = rangeSeconds / points;
   return NICE_STEPS.find((s) => s >= want) ?? Math.ceil(want / 86400) * 86400;
 }
+
+export const autoStep = (rangeSeconds: number) => roundStep(rangeSeconds, AUTO_POINTS);
 
 const KNOWN_METRICS = new Set(catalog().map((d) => d.name));
 
@@ -183,14 +186,13 @@ const queryRangeRoute: Route = {
     const step = (params.step as number | undefined) ?? autoStep(rangeSeconds);
     const max = ctx.serve.max_points;
     if (step > 0 && rangeSeconds / step > max) {
-      const fits = rangeSeconds / max;
       throw new ApiError(
         400,
         "too_many_points",
         `${formatDuration(rangeSeconds)} at step ${formatDuration(step)} is ${
           Math.ceil(rangeSeconds / step)
         } points per series; the limit is ${max} (serve.max_points): use step >= ${
-          formatDuration(Math.ceil(fits))
+          formatDuration(roundStep(rangeSeconds, max))
         } or a shorter range`,
         { parameter: "step" },
       );
@@ -308,6 +310,7 @@ const statusRoute: Route = {
       data_dir: ctx.dataDir ?? null,
       recording: ctx.recording,
       store: store ?? null,
+      memory: Deno.memoryUsage(),
     });
   },
 };
