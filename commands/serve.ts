@@ -14,6 +14,8 @@ import { formatListen, isLoopback, type ListenAddress, parseListen } from "../sr
 import { Scraper } from "../src/api/scrape.ts";
 import { openRecorder, type Recorder, resolveRecordDir } from "../src/record/recorder.ts";
 import { createFileStore } from "../src/record/store_open.ts";
+import { checkStoreFormat, StoreFormatError } from "../src/store/file_store.ts";
+import { useExternalGunzip } from "../src/store/lines.ts";
 import type { FileFormat } from "../src/store/layout.ts";
 import type { Storage } from "../src/store/types.ts";
 
@@ -63,14 +65,19 @@ async function readOnlyStore(rt: Runtime, dir: string): Promise<Storage | undefi
   const exists = await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false);
   if (!exists) {
     rt.log.info(`serve: no recorded data in ${dir}: range queries answer 404 until there is`);
+  } else {
+    try {
+      await checkStoreFormat(dir, false);
+    } catch (err) {
+      if (err instanceof StoreFormatError) throw new UsageError(err.message);
+      throw err;
+    }
   }
   return createFileStore(rt.config, dir, rt.log);
 }
 
 async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
-  if ((flags.format || flags.data) && !flags.record && flags.format) {
-    throw new UsageError("--format applies to --record only");
-  }
+  if (flags.format && !flags.record) throw new UsageError("--format applies to --record only");
   const rt = await setupRuntime(flags, this.env, { interval: flags.interval });
   if (flags.record && flags.interval === undefined && rt.config.record.interval !== null) {
     rt.config.collectors.interval = rt.config.record.interval;
@@ -117,6 +124,8 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     rt.log.warn(`serve: tokens travel in clear text on ${listen}: add --tls-cert and --tls-key`);
   }
 
+  // A long-running process: range queries decompress old files in a child gzip (lines.ts says why).
+  useExternalGunzip(true);
   let recorder: Recorder | undefined;
   let store: Storage | undefined;
   let dataDir: string | undefined;

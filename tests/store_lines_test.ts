@@ -10,6 +10,7 @@ import {
   type LineProblem,
   readLines,
   repairTornTail,
+  useExternalGunzip,
 } from "../src/store/lines.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 
@@ -311,5 +312,48 @@ Deno.test("cleanupPartial removes only *.tmp files and names them", async () => 
       new TextDecoder().decode(gunzipSync(await Deno.readFile(`${dir}/2026-11-25.001.jsonl.gz`))),
       "a\n",
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// readLines through an external `gzip -dc` (what serve uses)
+
+Deno.test("readLines with external gunzip: same lines and problems as the in-process decoder", async () => {
+  await withTempDir(async (dir) => {
+    const lines = sampleLines(20_000);
+    const gz = gzipSync(enc.encode(joinLines(lines)));
+    await Deno.writeFile(`${dir}/whole.jsonl.gz`, gz);
+    await Deno.writeFile(`${dir}/torn.jsonl.gz`, gzipSync(enc.encode("one\ntwo\nthr")));
+    await Deno.writeFile(`${dir}/cut.jsonl.gz`, gz.subarray(0, Math.floor(gz.length / 2)));
+    await Deno.writeTextFile(`${dir}/garbage.jsonl.gz`, "this is not gzip\n");
+    await Deno.writeFile(`${dir}/empty.jsonl.gz`, new Uint8Array(0));
+    const inProcess = new Map<string, Awaited<ReturnType<typeof collect>>>();
+    for (const name of ["whole", "torn", "cut", "garbage", "empty"]) {
+      inProcess.set(name, await collect(`${dir}/${name}.jsonl.gz`, true));
+    }
+    useExternalGunzip(true);
+    try {
+      for (const name of ["whole", "torn", "garbage", "empty"]) {
+        const got = await collect(`${dir}/${name}.jsonl.gz`, true);
+        const want = inProcess.get(name)!;
+        assertEquals(got.lines, want.lines, name);
+        assertEquals(got.problems.map((p) => p.kind), want.problems.map((p) => p.kind), name);
+      }
+      // A cut stream: complete lines before the damage, never a partial one, then one problem.
+      const cut = await collect(`${dir}/cut.jsonl.gz`, true);
+      assert(cut.lines.length > 0 && cut.lines.length < lines.length, `${cut.lines.length}`);
+      assertEquals(cut.lines, lines.slice(0, cut.lines.length));
+      assertEquals(cut.problems.map((p) => p.kind), ["gzip"]);
+      // Stopping early kills the child and closes the file.
+      const seen: string[] = [];
+      for await (const line of readLines(`${dir}/whole.jsonl.gz`, { gzip: true })) {
+        seen.push(line);
+        if (seen.length === 3) break;
+      }
+      assertEquals(seen, lines.slice(0, 3));
+      assertEquals(await openFilesUnder(dir), []);
+    } finally {
+      useExternalGunzip(false);
+    }
   });
 });

@@ -119,6 +119,11 @@ export function roundStep(rangeSeconds: number, points: number): number {
 
 export const autoStep = (rangeSeconds: number) => roundStep(rangeSeconds, AUTO_POINTS);
 
+/** A data directory that `record` has written holds its FORMAT marker. */
+async function hasRecordedData(dir: string): Promise<boolean> {
+  return await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false);
+}
+
 const KNOWN_METRICS = new Set(catalog().map((d) => d.name));
 
 const queryRangeRoute: Route = {
@@ -199,6 +204,13 @@ const queryRangeRoute: Route = {
     }
     if (!ctx.store) {
       throw new ApiError(404, "no_data", "no data directory: pass --data DIR or set storage.path");
+    }
+    if (!ctx.recording && ctx.dataDir && !(await hasRecordedData(ctx.dataDir))) {
+      throw new ApiError(
+        404,
+        "no_data",
+        `nothing recorded in ${ctx.dataDir} yet: run \`sysmon record\` or \`sysmon serve --record\``,
+      );
     }
     const deadline = performance.now() + ctx.serve.request_timeout * 1000;
     const points: Point[] = [];

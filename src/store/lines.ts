@@ -35,7 +35,10 @@ const DECODE_SLICE = 64 * 1024;
 export async function* readLines(path: string, opts: ReadLinesOptions): AsyncGenerator<string> {
   // Disposing a file its stream already closed (at the end, or on cancel) is a no-op.
   using file = await Deno.open(path, { read: true });
-  const bytes = opts.gzip
+  const child = opts.gzip && externalGunzip ? startGunzip(file) : undefined;
+  const bytes = child
+    ? child.stdout
+    : opts.gzip
     ? file.readable.pipeThrough(new DecompressionStream("gzip"))
     : file.readable;
   const reader = bytes.getReader();
@@ -66,6 +69,19 @@ export async function* readLines(path: string, opts: ReadLinesOptions): AsyncGen
         for (const line of splitter.push(text)) yield line;
       }
     }
+    if (child) {
+      const status = await child.status;
+      if (!status.success) {
+        const rest = splitter.remainderBytes();
+        const dropped = rest > 0 ? ` (an incomplete last line of ${rest} bytes dropped)` : "";
+        opts.onProblem?.({
+          path,
+          kind: "gzip",
+          message: `truncated or corrupt gzip: gzip -d exited ${status.code}${dropped}`,
+        });
+        return;
+      }
+    }
     // A multi-byte character cut at the very end decodes to U+FFFD and stays in the torn fragment.
     for (const line of splitter.push(decoder.decode())) yield line;
     const rest = splitter.remainderBytes();
@@ -79,7 +95,49 @@ export async function* readLines(path: string, opts: ReadLinesOptions): AsyncGen
   } finally {
     // Also runs when the consumer stops early: cancelling releases the pipeline and closes the file.
     await reader.cancel().catch(() => {});
+    if (child) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+      await child.status;
+    }
   }
+}
+
+/**
+ * Long-running processes (serve) decompress in a child `gzip -dc`: DecompressionStream's native
+ * buffers grow the process by 10–25 MB that the allocator never returns. Off by default: one-shot
+ * commands exit soon anyway, and a child costs a few milliseconds per file.
+ */
+let externalGunzip = false;
+
+export function useExternalGunzip(on: boolean): void {
+  externalGunzip = on && gunzipAvailable();
+}
+
+function gunzipAvailable(): boolean {
+  for (const dir of ["/usr/bin", "/bin", "/usr/local/bin"]) {
+    try {
+      if (Deno.statSync(`${dir}/gzip`).isFile) return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** `gzip -dc` reading the open file on stdin (no path quoting, and a file renamed meanwhile still reads). */
+function startGunzip(file: Deno.FsFile): Deno.ChildProcess {
+  const child = new Deno.Command("gzip", {
+    args: ["-dc"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  file.readable.pipeTo(child.stdin).catch(() => {});
+  return child;
 }
 
 /** Cuts decoded text into lines, keeping the unfinished tail between pushes. */
