@@ -14,12 +14,7 @@ import { ALL_FAMILIES } from "../src/collect/index.ts";
 import { createFilesystemReader, type FilesystemData } from "../src/collect/filesystem.ts";
 import { rootPath } from "../src/collect/procfs.ts";
 import { type StatfsResult, tableStatfs } from "../src/collect/statfs.ts";
-import type {
-  CollectorContext,
-  Family,
-  PartialErrors,
-  Roots,
-} from "../src/collect/types.ts";
+import type { CollectorContext, Family, PartialErrors, Roots } from "../src/collect/types.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import type { SysmonConfig } from "../src/config/sysmon_schema.ts";
 import { type Clock, Sampler } from "../src/core/sampler.ts";

@@ -309,7 +309,10 @@ Deno.test({
           },
         ]);
         // The rates are per CPU and mode, as on node_exporter; a user mode rate is within 0..1 s/s.
-        const user = await query(prom, 'rate(node_cpu_seconds_total{job="sysmon",mode="user"}[10s])');
+        const user = await query(
+          prom,
+          'rate(node_cpu_seconds_total{job="sysmon",mode="user"}[10s])',
+        );
         assert(user.length > 0, "no user-mode CPU rate");
         for (const item of user) {
           assertMatch(item.metric.cpu, /^\d+$/);

@@ -104,9 +104,24 @@ function corsHeaders(ctx: ServeContext, req: Request): Record<string, string> {
     "access-control-allow-origin": origin,
     "access-control-allow-headers": "Authorization",
     "access-control-allow-methods": "GET, HEAD",
-    "vary": "Origin",
   };
 }
+
+/** Adds to Vary without dropping what is there (gzip answers carry Accept-Encoding). */
+function addVary(headers: Headers, field: string) {
+  const have = headers.get("vary");
+  if (!have) headers.set("vary", field);
+  else if (!have.split(/\s*,\s*/).includes(field)) headers.set("vary", `${have}, ${field}`);
+}
+
+/** The request target (path and query) as the client sent it. */
+function requestTarget(url: string): string {
+  const at = url.indexOf("/", url.indexOf("//") + 2);
+  return at < 0 ? "/" : url.slice(at);
+}
+
+/** Longest request target written to the access log; longer ones are cut, with a marker. */
+const LOGGED_TARGET_CHARS = 512;
 
 export function createApp(ctx: ServeContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -117,25 +132,34 @@ export function createApp(ctx: ServeContext): Hono<Env> {
     const t0 = performance.now();
     httpStats.requests++;
     const req = c.req.raw;
-    if (utf8Length(req.url) > MAX_URL_BYTES) {
+    const target = requestTarget(req.url);
+    if (utf8Length(target) > MAX_URL_BYTES) {
       c.res = await errorResponse(
         req,
-        new ApiError(414, "uri_too_long", `request target longer than ${MAX_URL_BYTES} bytes`),
+        new ApiError(
+          414,
+          "uri_too_long",
+          `request target (path and query) longer than ${MAX_URL_BYTES} bytes`,
+        ),
       );
     } else if (req.method === "OPTIONS") {
       c.res = new Response(null, { status: 204, headers: corsHeaders(ctx, req) });
     } else {
       await next();
     }
-    const cors = corsHeaders(ctx, req);
-    for (const [k, v] of Object.entries(cors)) c.res.headers.set(k, v);
+    if (ctx.serve.cors_origins.length > 0) {
+      // Every answer varies by Origin once some origins are allowed: caches must not mix them.
+      for (const [k, v] of Object.entries(corsHeaders(ctx, req))) c.res.headers.set(k, v);
+      addVary(c.res.headers, "Origin");
+    }
     if (ctx.serve.access_log) {
-      const url = new URL(req.url);
       const remote = c.env?.remote;
       ctx.log.info("http", {
         client: remote && "hostname" in remote ? remote.hostname : "-",
         method: req.method,
-        path: url.pathname + url.search,
+        path: target.length > LOGGED_TARGET_CHARS
+          ? `${target.slice(0, LOGGED_TARGET_CHARS)}…(${target.length} chars)`
+          : target,
         status: c.res.status,
         bytes: Number(c.res.headers.get("content-length") ?? 0),
         ms: Math.round((performance.now() - t0) * 100) / 100,

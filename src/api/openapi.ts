@@ -64,7 +64,13 @@ export function openApiDocument(routes: readonly Route[], protectedAccess: Set<s
       },
     };
   }
-  const sample = sampleJsonSchema(catalog()) as Record<string, unknown>;
+  // The sample schema's internal "#/$defs/…" references must point into this document instead.
+  const sample = JSON.parse(
+    JSON.stringify(sampleJsonSchema(catalog())).replaceAll(
+      '"#/$defs/',
+      '"#/components/schemas/Sample/$defs/',
+    ),
+  ) as Record<string, unknown>;
   delete sample.$schema;
   delete sample.$id;
   return {

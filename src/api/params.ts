@@ -77,7 +77,7 @@ export function parseParams(
   now: number,
 ): Record<string, ParamValue> {
   for (const key of new Set(query.keys())) {
-    if (!(key in specs)) {
+    if (!Object.hasOwn(specs, key)) {
       const known = Object.keys(specs);
       bad(key, `unknown parameter; ${known.length ? `known: ${known.join(", ")}` : "none taken"}`);
     }

@@ -74,7 +74,8 @@ const snapshotFamilyRoute: Route = {
         parameter: "entity",
       });
     }
-    const record = s[family as EntityFamily][entity];
+    const entities = s[family as EntityFamily];
+    const record = Object.hasOwn(entities, entity) ? entities[entity] : undefined;
     if (!record) {
       const known = Object.keys(s[family as EntityFamily]);
       throw new ApiError(

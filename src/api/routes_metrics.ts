@@ -116,7 +116,13 @@ export const metricsRoute: Route = {
       params["collect[]"] as string[],
       params["exclude[]"] as string[],
     );
-    if (choice.error) throw new ApiError(400, "bad_parameter", choice.error);
+    if (choice.error) {
+      const param = (params["exclude[]"] as string[]).length > 0 &&
+          (params["collect[]"] as string[]).length === 0
+        ? "exclude[]"
+        : "collect[]";
+      throw new ApiError(400, "bad_parameter", choice.error, { parameter: param });
+    }
     httpStats.scrapes++;
     const [scrape, self] = await Promise.all([
       ctx.scraper.scrape(choice.names),
