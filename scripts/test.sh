@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 npm ci --prefix tools --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci --prefix tools failed"; exit 1; }
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 
-# Reference tools the cross-check tests compare against (iostat/sar from sysstat, promtool, stress-ng).
+# Reference tools the cross-check tests compare against (iostat/sar from sysstat, promtool, stress-ng),
+# and the real Prometheus that scrapes `sysmon serve` in its integration test.
 need=()
 command -v iostat >/dev/null || need+=(sysstat)
 command -v promtool >/dev/null || need+=(prometheus)
@@ -17,6 +18,9 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v free >/dev/null || need+=(procps)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
+command -v openssl >/dev/null || need+=(openssl)   # self-signed certificates for the TLS test
+command -v gzip >/dev/null || need+=(gzip)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
