@@ -131,7 +131,12 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   let dataDir: string | undefined;
   if (flags.record) {
     dataDir = resolveRecordDir(flags.data, rt);
-    recorder = await openRecorder(rt, dataDir, flags.format ?? rt.config.storage.format, "serve");
+    recorder = await openRecorder(
+      rt,
+      dataDir,
+      flags.format ?? rt.config.storage.format,
+      "serve --record",
+    );
     store = recorder.store;
   } else {
     try {
