@@ -2,11 +2,12 @@
 import { buildCommand } from "@stricli/core";
 import type { SysmonContext } from "../src/cli/context.ts";
 import { writeStdout } from "../src/cli/io.ts";
-import { bashCompletion, describeTree, zshCompletion } from "../src/cli/completion.ts";
 
 async function completion(this: SysmonContext, _flags: object, shell: "bash" | "zsh") {
   // Imported here: the tree module imports every command, this one included.
   const { root } = await import("../src/cli/app.ts");
+  // Loaded on use, as every command's heavier parts: a long-running command carries only its own.
+  const { bashCompletion, describeTree, zshCompletion } = await import("../src/cli/completion.ts");
   const tree = describeTree(root);
   writeStdout(shell === "bash" ? bashCompletion(tree) : zshCompletion(tree));
 }

@@ -5,8 +5,6 @@ import { RuntimeFailure, UsageError } from "../src/cli/errors.ts";
 import { type GlobalFlags, globalFlags } from "../src/cli/globals.ts";
 import { writeStdout } from "../src/cli/io.ts";
 import { setupRuntime } from "../src/cli/runtime.ts";
-import { maskSecrets, renderConfig } from "../src/config/show.ts";
-import { starterConfig } from "../src/config/init.ts";
 import { sysmonSchema } from "../src/config/sysmon_schema.ts";
 
 async function validate(this: SysmonContext, flags: GlobalFlags, file?: string) {
@@ -18,15 +16,18 @@ async function validate(this: SysmonContext, flags: GlobalFlags, file?: string) 
 async function show(this: SysmonContext, flags: GlobalFlags & { json?: boolean }) {
   const rt = await setupRuntime(flags, this.env);
   if (flags.json) {
+    const { maskSecrets } = await import("../src/config/show.ts");
     writeStdout(JSON.stringify(maskSecrets(rt.config, sysmonSchema), null, 2) + "\n");
     return;
   }
   const source = rt.files.length ? rt.files.join(", ") : "built-in defaults";
   writeStdout(`# effective configuration (from ${source}; secrets masked)\n`);
+  const { renderConfig } = await import("../src/config/show.ts");
   writeStdout(renderConfig(rt.config, sysmonSchema));
 }
 
 async function init(this: SysmonContext, flags: { output?: string; force?: boolean }) {
+  const { starterConfig } = await import("../src/config/init.ts");
   const text = starterConfig();
   if (!flags.output || flags.output === "-") {
     writeStdout(text);

@@ -12,11 +12,10 @@ import { loadTokenSet } from "../src/api/auth.ts";
 import type { ServeContext } from "../src/api/context.ts";
 import { formatListen, isLoopback, type ListenAddress, parseListen } from "../src/api/listen.ts";
 import { Scraper } from "../src/api/scrape.ts";
-import { openRecorder, type Recorder, resolveRecordDir } from "../src/record/recorder.ts";
-import { createFileStore } from "../src/record/store_open.ts";
-import { checkStoreFormat, StoreFormatError } from "../src/store/file_store.ts";
-import { useExternalGunzip } from "../src/store/lines.ts";
+import type { Recorder } from "../src/record/recorder.ts";
+import { resolveRecordDir } from "../src/record/data_dir.ts";
 import type { FileFormat } from "../src/store/layout.ts";
+import { lazyStorage } from "../src/store/lazy.ts";
 import type { Storage } from "../src/store/types.ts";
 
 /** The loud override for an unauthenticated REST API on a network address. */
@@ -60,20 +59,33 @@ function listenAddress(flags: ServeFlags, rt: Runtime): ListenAddress {
   return addr;
 }
 
-/** Data for range queries without recording: the data directory, if something was recorded there. */
-async function readOnlyStore(rt: Runtime, dir: string): Promise<Storage | undefined> {
+/** The store's modules, loaded only when recording or when recorded data is asked for. */
+async function storeModules() {
+  const [fileStore, storeOpen, lines] = await Promise.all([
+    import("../src/store/file_store.ts"),
+    import("../src/record/store_open.ts"),
+    import("../src/store/lines.ts"),
+  ]);
+  // A long-running process: range queries decompress old files in a child gzip (lines.ts says why).
+  lines.useExternalGunzip(true);
+  return { ...fileStore, ...storeOpen };
+}
+
+/** Data for range queries without recording: opened on the first query. */
+async function readOnlyStore(rt: Runtime, dir: string): Promise<Storage> {
   const exists = await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false);
   if (!exists) {
     rt.log.info(`serve: no recorded data in ${dir}: range queries answer 404 until there is`);
   } else {
+    const m = await storeModules();
     try {
-      await checkStoreFormat(dir, false);
+      await m.checkStoreFormat(dir, false);
     } catch (err) {
-      if (err instanceof StoreFormatError) throw new UsageError(err.message);
+      if (err instanceof m.StoreFormatError) throw new UsageError(err.message);
       throw err;
     }
   }
-  return createFileStore(rt.config, dir, rt.log);
+  return lazyStorage(async () => (await storeModules()).createFileStore(rt.config, dir, rt.log));
 }
 
 async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
@@ -124,13 +136,13 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     rt.log.warn(`serve: tokens travel in clear text on ${listen}: add --tls-cert and --tls-key`);
   }
 
-  // A long-running process: range queries decompress old files in a child gzip (lines.ts says why).
-  useExternalGunzip(true);
   let recorder: Recorder | undefined;
   let store: Storage | undefined;
   let dataDir: string | undefined;
   if (flags.record) {
     dataDir = resolveRecordDir(flags.data, rt);
+    await storeModules();
+    const { openRecorder } = await import("../src/record/recorder.ts");
     recorder = await openRecorder(
       rt,
       dataDir,

@@ -9,7 +9,6 @@ import { collectorContext, setupRuntime } from "../src/cli/runtime.ts";
 import { Sampler } from "../src/core/sampler.ts";
 import { ENTITY_FAMILIES } from "../src/core/model.ts";
 import { renderExposition } from "../src/expose/render.ts";
-import { renderSnapshotTable } from "../src/ui/snapshot_view.ts";
 
 type Format = "table" | "json" | "prometheus";
 
@@ -38,6 +37,7 @@ async function snapshot(this: SysmonContext, flags: SnapshotFlags): Promise<void
 
   if (format === "json") writeStdout(JSON.stringify(sample, null, 2) + "\n");
   else if (format === "table") {
+    const { renderSnapshotTable } = await import("../src/ui/snapshot_view.ts");
     const width = stdoutIsTTY() ? Deno.consoleSize().columns : 80;
     writeStdout(renderSnapshotTable(sample, { color: rt.color, width }));
   } else {

@@ -11,7 +11,8 @@
  * 2. Scrapes them in turn, one keep-alive fetch client per target, `Accept-Encoding: gzip` as
  *    Prometheus sends it, whole body read: median and p99 latency. CPU seconds per scrape from
  *    /proc/PID/stat utime+stime over the scrape phase, minus the process's CPU rate over an idle
- *    window just before (about as long as the phase; sysmon's sampler ticks in it) times the phase.
+ *    window just before (as long as the phase is expected to take, at least 10 s for the 10 ms
+ *    ticks; sysmon's sampler ticks in it) times the phase's length.
  * 3. Bytes per scrape: gzip body on the wire from a raw HTTP/1.1 request (fetch decompresses), and
  *    the decompressed body.
  * 4. Soak: sysmon alone, N scrapes back to back; VmRSS (with RssAnon/RssFile) at N/2 and N.
@@ -131,8 +132,14 @@ interface Scrape {
 
 async function scrape(t: Target): Promise<Scrape> {
   const t0 = performance.now();
-  const res = await fetch(t.url, { client: t.client, headers: { "accept-encoding": "gzip" } });
-  const body = await res.arrayBuffer();
+  let res: Response;
+  let body: ArrayBuffer;
+  try {
+    res = await fetch(t.url, { client: t.client, headers: { "accept-encoding": "gzip" } });
+    body = await res.arrayBuffer();
+  } catch (err) {
+    throw new SetupFailure(`${t.name}: ${t.url}: ${(err as Error).message}`);
+  }
   const ms = performance.now() - t0;
   if (res.status !== 200) throw new SetupFailure(`${t.name}: ${t.url} answered ${res.status}`);
   return { ms, bytes: body.byteLength };
@@ -370,8 +377,8 @@ async function main() {
     }
     cleanups.unshift(() => ne.stop());
 
-    const configFile = `${tmp}/serve.yaml`;
-    await Deno.writeTextFile(configFile, `serve:\n  access_log: ${ACCESS_LOG}\n`);
+    // The default configuration: no config file (one would load the YAML parser, ~6 MB of RSS).
+    // Without --access-log, --log-level warn keeps the per-request lines out of the measurement.
     const port = freePort();
     const sysmonArgs = [
       "run",
@@ -381,8 +388,7 @@ async function main() {
       "serve",
       "--listen",
       `127.0.0.1:${port}`,
-      "--config",
-      configFile,
+      ...(ACCESS_LOG ? [] : ["--log-level", "warn"]),
     ];
     const sysmon = spawnDeno(sysmonArgs, root, env);
     cleanups.unshift(() => sysmon.stop());

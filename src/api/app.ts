@@ -5,9 +5,7 @@
 // The tiny preset (PatternRouter): a dozen static routes need no RegExpRouter, and it is lighter.
 import { Hono } from "hono/tiny";
 import type { ServeContext } from "./context.ts";
-import { renderDocsPage } from "./docs_page.ts";
 import { ApiError } from "./errors.ts";
-import { openApiDocument } from "./openapi.ts";
 import { parseParams } from "./params.ts";
 import { errorResponse, jsonResponse, textResponse, utf8Length } from "./respond.ts";
 import type { Access, Route } from "./routes.ts";
@@ -22,8 +20,10 @@ export const MAX_URL_BYTES = 8192;
 type Env = { Bindings: { remote?: Deno.Addr } };
 
 function docsRoutes(all: () => Route[], ctx: ServeContext): Route[] {
-  let doc: unknown;
-  const document = () => doc ??= openApiDocument(all(), protectedClasses(ctx));
+  // Built on first request, from modules loaded then: most servers are never asked for them.
+  let doc: Promise<unknown> | undefined;
+  const document = () =>
+    doc ??= import("./openapi.ts").then((m) => m.openApiDocument(all(), protectedClasses(ctx)));
   return [
     {
       path: "/api/v1/openapi.json",
@@ -33,7 +33,7 @@ function docsRoutes(all: () => Route[], ctx: ServeContext): Route[] {
       description: "Generated from the route table and the parameter specs that validate requests.",
       params: {},
       responses: { 200: { description: "The document.", contentType: "application/json" } },
-      handle: (req) => jsonResponse(req, 200, document()),
+      handle: async (req) => jsonResponse(req, 200, await document()),
     },
     {
       path: "/api/v1/docs",
@@ -43,8 +43,10 @@ function docsRoutes(all: () => Route[], ctx: ServeContext): Route[] {
       description: "An HTML page rendered from the OpenAPI document.",
       params: {},
       responses: { 200: { description: "The page.", contentType: "text/html" } },
-      handle: (req) =>
-        textResponse(req, 200, renderDocsPage(document()), "text/html; charset=utf-8"),
+      handle: async (req) => {
+        const { renderDocsPage } = await import("./docs_page.ts");
+        return textResponse(req, 200, renderDocsPage(await document()), "text/html; charset=utf-8");
+      },
     },
     {
       path: "/",

@@ -132,6 +132,18 @@ export function readProcessStats(
   return new Promise((resolve) => resolve(readProcessStatsSync(procfs, pid)));
 }
 
+/** Boot time per procfs root: constant for the life of any process, so /proc/stat is read once. */
+const bootTimes = new Map<string, number>();
+function bootTime(root: string): number {
+  let btime = bootTimes.get(root);
+  if (btime === undefined) {
+    const path = `${root}/stat`;
+    btime = parseBtime(readText(path), path);
+    bootTimes.set(root, btime);
+  }
+  return btime;
+}
+
 function readProcessStatsSync(procfs: string, pid: "self" | number): ProcessStats {
   const root = procfs.endsWith("/") ? procfs.slice(0, -1) : procfs;
   const at = (rel: string) => `${root}/${pid}/${rel}`;
@@ -144,8 +156,7 @@ function readProcessStatsSync(procfs: string, pid: "self" | number): ProcessStat
   const fdPath = at("fd");
   const fds = listDir(fdPath);
   if (fds === undefined) throw new ReadError(fdPath, "ENOENT", "not found");
-  const systemStatPath = `${root}/stat`;
-  const btime = parseBtime(readText(systemStatPath), systemStatPath);
+  const btime = bootTime(root);
   return {
     cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND,
     residentBytes: vmRss ?? stat.rssPages * ASSUMED_PAGE_SIZE,

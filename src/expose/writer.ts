@@ -13,9 +13,24 @@ export interface ExpositionWriter {
   ): void;
 }
 
+// Most values need no escaping: one test is cheaper than three replaces (this runs per scrape).
+const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
 const escapeLabel = (v: string) =>
-  v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  NEEDS_LABEL_ESCAPE.test(v)
+    ? v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
+    : v;
 const escapeHelp = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+
+/** HELP and TYPE lines by family name: the same few dozen strings on every scrape. */
+const headerCache = new Map<string, { type: MetricType; help: string; text: string }>();
+function familyHeader(name: string, type: MetricType, help: string): string {
+  const hit = headerCache.get(name);
+  // Help texts are constants, so this comparison is usually of one string with itself.
+  if (hit && hit.type === type && hit.help === help) return hit.text;
+  const text = `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+  if (headerCache.size < 4096) headerCache.set(name, { type, help, text });
+  return text;
+}
 
 export function formatValue(v: number): string {
   if (Number.isNaN(v)) return "NaN";
@@ -47,7 +62,7 @@ export class TextExposition implements ExpositionWriter {
       if (!header) {
         if (this.seen.has(name)) throw new Error(`metric family ${name} written twice`);
         this.seen.add(name);
-        this.parts.push(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`);
+        this.parts.push(familyHeader(name, type, help));
         header = true;
       }
       this.parts.push(`${name}${formatLabels(labels)} ${formatValue(value)}\n`);

@@ -27,20 +27,7 @@ export interface Recorder {
   close(why: string): Promise<void>;
 }
 
-/**
- * The data directory from `--data` or the configuration, absolute and without trailing slashes.
- * UsageError when neither names one.
- */
-export function resolveRecordDir(flag: string | undefined, rt: Runtime): string {
-  const dataDir = flag ?? rt.dataDir;
-  if (!dataDir) {
-    throw new UsageError(
-      "no data directory: pass --data DIR or set storage.path (HOME and XDG_DATA_HOME are unset)",
-    );
-  }
-  const dir = dataDir.startsWith("/") ? dataDir : `${Deno.cwd()}/${dataDir}`;
-  return dir.replace(/\/+$/, "") || "/";
-}
+export { resolveRecordDir } from "./data_dir.ts";
 
 /** Takes the one-recorder-per-directory lock (state/record.lock); LockBusyError when it is held. */
 export async function takeRecordLock(dir: string): Promise<HeldLock> {
