@@ -5,7 +5,7 @@
  * the native buffers of the response objects that hold them). So: a young-generation collection
  * (~0.1 ms) after every large answer — measured: collecting only once per megabyte of bodies let
  * RSS climb by 30 MB over 3000 scrapes — and a compacting full one (~10 ms, returns heap pages to
- * the system) after 200 of them or five minutes (after 64 MiB of bodies instead, RSS settled 10 MB
+ * the system) after 500 of them or five minutes (after 64 MiB of bodies instead, RSS settled 10 MB
  * higher).
  * Both need `--expose-gc` (the sysmon task and binary pass it); without it this does nothing.
  */
@@ -14,7 +14,7 @@ const gc = (globalThis as any).gc as
   | ((opts?: { type: "minor" | "major"; flavor?: "regular" | "last-resort" }) => void)
   | undefined;
 
-const FULL_EVERY_RESPONSES = 200;
+const FULL_EVERY_RESPONSES = 500;
 const FULL_EVERY_MS = 5 * 60_000;
 
 let sinceFull = 0;
