@@ -88,6 +88,44 @@ async function readOnlyStore(rt: Runtime, dir: string): Promise<Storage> {
   return lazyStorage(async () => (await storeModules()).createFileStore(rt.config, dir, rt.log));
 }
 
+/**
+ * SIGHUP: re-reads the configuration files and the token file, so tokens can be rotated without a
+ * restart. Only the token set changes; a bad file keeps the current tokens and says why.
+ */
+async function reloadTokens(
+  flags: ServeFlags,
+  env: Record<string, string | undefined>,
+  ctx: ServeContext,
+  rt: Runtime,
+): Promise<void> {
+  try {
+    const fresh = await setupRuntime(flags, env);
+    const tokens = await loadTokenSet(fresh.config.serve.auth, env);
+    const wasProtected = protectedClasses(ctx);
+    const nowProtected = protectedClasses({ ...ctx, tokens, serve: fresh.config.serve });
+    if (
+      !isLoopback(parseListen(ctx.listen)?.hostname ?? "") && wasProtected.has("api") &&
+      !nowProtected.has("api")
+    ) {
+      rt.log.error(
+        "serve: SIGHUP: the new configuration has no token for the REST API on a " +
+          "network address; keeping the current tokens",
+      );
+      return;
+    }
+    ctx.tokens = tokens;
+    ctx.serve.auth = fresh.config.serve.auth;
+    rt.log.info(`serve: SIGHUP: ${tokens.size} token(s) loaded; other settings need a restart`);
+  } catch (err) {
+    const e = err as Error & { lines?: string[] };
+    rt.log.error(
+      `serve: SIGHUP: configuration not reloaded, current tokens kept: ${
+        e.lines?.join("; ") ?? e.message
+      }`,
+    );
+  }
+}
+
 async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   if (flags.format && !flags.record) throw new UsageError("--format applies to --record only");
   const rt = await setupRuntime(flags, this.env, { interval: flags.interval });
@@ -236,6 +274,7 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGTERM", () => finish("SIGTERM")],
     ["SIGINT", () => finish("SIGINT")],
+    ["SIGHUP", () => reloadTokens(flags, this.env, serveCtx, rt)],
   ];
   for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
   const why = await stopped;
@@ -321,7 +360,8 @@ export const serveCommand = buildCommand({
       "REST API needs a token: run `sysmon token`, put the hash in serve.auth.token_hashes, and",
       "send `Authorization: Bearer TOKEN`. /metrics can require one too (serve.auth.metrics).",
       "With --record, every sample is also written to the data directory, as `sysmon record`",
-      "does. SIGTERM or SIGINT finishes in-flight requests, flushes and exits 0.",
+      "does. SIGTERM or SIGINT finishes in-flight requests, flushes and exits 0; SIGHUP re-reads",
+      "the configuration's tokens (rotation without a restart).",
       "Docs: docs/api.md; Prometheus scrape config: deploy/prometheus/.",
     ].join("\n"),
   },

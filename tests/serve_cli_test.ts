@@ -517,3 +517,45 @@ Deno.test("serve access log: method, path and status per request; the token neve
     );
   });
 });
+
+Deno.test("serve: SIGHUP re-reads the token file; a broken file keeps the current tokens", async () => {
+  await withTempDir(async (dir) => {
+    const port = freePort();
+    const first = "sysmon_first-token-for-rotation-0001";
+    const second = "sysmon_second-token-for-rotation-002";
+    const tokenFile = `${dir}/tokens`;
+    const config = `${dir}/config.yaml`;
+    await Deno.writeTextFile(tokenFile, `${first}\n`);
+    await Deno.writeTextFile(config, `serve:\n  auth:\n    token_file: ${tokenFile}\n`);
+    await withServe(
+      ["serve", "--listen", `127.0.0.1:${port}`, "--data", dir, "--config", config],
+      {},
+      async (p) => {
+        const url = await p.listening();
+        const status = async (token: string) => {
+          const res = await get(`${url}/api/v1/status`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          await res.body?.cancel();
+          return res.status;
+        };
+        assertEquals(await status(first), 200);
+        assertEquals(await status(second), 401);
+        // Rotation: the new token is added, clients move, the old one is removed.
+        await Deno.writeTextFile(tokenFile, `${second}\n`);
+        p.kill("SIGHUP");
+        await p.waitFor(/SIGHUP: 1 token\(s\) loaded/);
+        assertEquals(await status(second), 200);
+        assertEquals(await status(first), 401);
+        // A file that cannot be used: the error is logged, the current token keeps working.
+        await Deno.writeTextFile(tokenFile, "short\n");
+        p.kill("SIGHUP");
+        await p.waitFor(/SIGHUP: configuration not reloaded, current tokens kept/);
+        assertEquals(await status(second), 200);
+        const { code, stderr } = await p.stop();
+        assertEquals(code, 0, stderr);
+        assert(!stderr.includes(second) && !stderr.includes(first), "a token appears in the log");
+      },
+    );
+  });
+});

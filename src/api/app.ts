@@ -127,7 +127,6 @@ const LOGGED_TARGET_CHARS = 512;
 
 export function createApp(ctx: ServeContext): Hono<Env> {
   const app = new Hono<Env>();
-  const secured = protectedClasses(ctx);
   const routes = allRoutes(ctx);
 
   app.use("*", async (c, next) => {
@@ -174,7 +173,8 @@ export function createApp(ctx: ServeContext): Hono<Env> {
     app.on(["GET", "HEAD"], honoPath, async (c) => {
       const req = c.req.raw;
       if (
-        secured.has(route.access) &&
+        // Per request: SIGHUP may have replaced the token set.
+        protectedClasses(ctx).has(route.access) &&
         !(await ctx.tokens.verify(bearerToken(req.headers.get("authorization"))))
       ) {
         httpStats.unauthorized++;
