@@ -1,4 +1,4 @@
-/** The bundled artifact runs offline from another directory, defaults and YAML parser inside it. */
+/** The bundled artifact runs offline from another directory, defaults, YAML parser and hono inside it. */
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
 
@@ -40,4 +40,30 @@ Deno.test("bundle: dist/sysmon.js runs snapshot from another directory, with and
   const show = await sysmon(["config", "show"], { entry: out, cwd: dir });
   assertEquals(show.code, 0, show.stderr);
   assertStringIncludes(show.stdout, "max_entities: 256");
+
+  // serve from the bundle: hono, the lazily loaded OpenAPI module and /metrics are inside it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", out, "serve", "--listen", `127.0.0.1:${port}`, "--data", dir],
+    cwd: dir,
+    env: { XDG_CONFIG_HOME: `${dir}/none` },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let metrics = "";
+    for (let i = 0; i < 100 && !metrics; i++) {
+      metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+      if (!metrics) await new Promise((r) => setTimeout(r, 100));
+    }
+    assertStringIncludes(metrics, "node_cpu_seconds_total");
+    const doc = await (await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).json();
+    assertEquals(doc.openapi, "3.1.0");
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+    await Deno.remove(dir, { recursive: true });
+  }
 });
