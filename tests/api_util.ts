@@ -12,15 +12,13 @@ import type { ServeContext } from "../src/api/context.ts";
 import { Scraper } from "../src/api/scrape.ts";
 import { ALL_FAMILIES } from "../src/collect/index.ts";
 import { createFilesystemReader, type FilesystemData } from "../src/collect/filesystem.ts";
-import { rootPath } from "../src/collect/procfs.ts";
-import { type StatfsResult, tableStatfs } from "../src/collect/statfs.ts";
 import type { CollectorContext, Family, PartialErrors, Roots } from "../src/collect/types.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import type { SysmonConfig } from "../src/config/sysmon_schema.ts";
 import { type Clock, Sampler } from "../src/core/sampler.ts";
 import { memoryLogger } from "../src/log.ts";
 import type { Storage, StoreStats } from "../src/store/types.ts";
-import { FIXTURES, testCollectorsConfig } from "./helpers.ts";
+import { FIXTURES, fixtureStatfs, testCollectorsConfig } from "./helpers.ts";
 
 export type ServeConfig = SysmonConfig["serve"];
 
@@ -71,15 +69,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** The filesystem family answering statfs from `statfs.json` of the shape. */
 function fixtureFilesystemFamily(shape: string, roots: Roots): Family<PartialErrors> {
-  const json = JSON.parse(Deno.readTextFileSync(`${FIXTURES}${shape}/statfs.json`)) as Record<
-    string,
-    StatfsResult
-  >;
-  const table = new Map<string, StatfsResult>();
-  for (const [mountpoint, result] of Object.entries(json)) {
-    table.set(rootPath(roots, mountpoint), result);
-  }
-  const statfs = tableStatfs(table);
+  const statfs = fixtureStatfs(shape, roots);
   const base = ALL_FAMILIES.find((f) => f.name === "filesystem")! as unknown as Family<
     FilesystemData
   >;

@@ -1,6 +1,7 @@
 /** The bundled artifact runs offline from another directory, defaults, YAML parser and hono inside it. */
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
+import { freePort } from "./helpers.ts";
 
 Deno.test("bundle: dist/sysmon.js runs snapshot from another directory, with and without a config file", async () => {
   const dir = await Deno.makeTempDir();
@@ -42,9 +43,7 @@ Deno.test("bundle: dist/sysmon.js runs snapshot from another directory, with and
   assertStringIncludes(show.stdout, "max_entities: 256");
 
   // serve from the bundle: hono, the lazily loaded OpenAPI module and /metrics are inside it.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const server = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", out, "serve", "--listen", `127.0.0.1:${port}`, "--data", dir],
     cwd: dir,

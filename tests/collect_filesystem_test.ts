@@ -21,7 +21,7 @@ import {
   StatfsUnavailableError,
   tableStatfs,
 } from "../src/collect/statfs.ts";
-import type { CollectorContext, Reading, Roots } from "../src/collect/types.ts";
+import type { CollectorContext, Reading } from "../src/collect/types.ts";
 import { TextExposition } from "../src/expose/writer.ts";
 import {
   assert,
@@ -36,6 +36,7 @@ import {
   assertGolden,
   fixtureRoots,
   FIXTURES,
+  fixtureStatfs,
   SHAPES,
   testCollectorsConfig,
   testContext,
@@ -43,19 +44,6 @@ import {
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/** A fake statfs answering from the fixture's statfs.json (mount point → fields). */
-function fixtureStatfs(shape: string, roots: Roots): StatfsFn {
-  const json = JSON.parse(Deno.readTextFileSync(`${FIXTURES}${shape}/statfs.json`)) as Record<
-    string,
-    StatfsResult
-  >;
-  const table = new Map<string, StatfsResult>();
-  for (const [mountpoint, result] of Object.entries(json)) {
-    table.set(rootPath(roots, mountpoint), result);
-  }
-  return tableStatfs(table);
-}
 
 const reading = (data: FilesystemData): Reading<FilesystemData> => ({ data, mono: 0, wall: 0 });
 

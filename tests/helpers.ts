@@ -1,5 +1,7 @@
 /** Shared test helpers: fixture roots and a collector context with an explicit test configuration. */
 import type { CollectorContext, CollectorsConfig, Roots } from "../src/collect/types.ts";
+import { rootPath } from "../src/collect/procfs.ts";
+import { type StatfsFn, type StatfsResult, tableStatfs } from "../src/collect/statfs.ts";
 import { memoryLogger } from "../src/log.ts";
 
 export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -68,4 +70,25 @@ export async function assertGolden(relPath: string, actual: string): Promise<voi
     const { assertEquals } = await import("./assert.ts");
     assertEquals(actual, expected, `output differs from golden ${relPath}`);
   }
+}
+
+/** A fake statfs answering from the fixture's statfs.json (mount point → fields). */
+export function fixtureStatfs(shape: string, roots: Roots): StatfsFn {
+  const json = JSON.parse(Deno.readTextFileSync(`${FIXTURES}${shape}/statfs.json`)) as Record<
+    string,
+    StatfsResult
+  >;
+  const table = new Map<string, StatfsResult>();
+  for (const [mountpoint, result] of Object.entries(json)) {
+    table.set(rootPath(roots, mountpoint), result);
+  }
+  return tableStatfs(table);
+}
+
+/** A loopback port nobody listens on right now (the kernel's pick, closed again at once). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }

@@ -4,6 +4,7 @@
  * listens on 127.0.0.1; the non-loopback cases are checked up to the bind, which a held port makes
  * fail, so nothing ever listens on another address.
  */
+import { freePort } from "./helpers.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import type { Sample } from "../src/core/model.ts";
@@ -16,14 +17,6 @@ const START_TIMEOUT_MS = 20_000;
 
 /** The environment of every run: no user config, no inherited tokens, no colour. */
 const BASE_ENV = { NO_COLOR: "1", XDG_CONFIG_HOME: "/nonexistent-xdg", SYSMON_TOKENS: "" };
-
-/** A port that was free a moment ago (on 127.0.0.1). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,6 +5,7 @@
  * deploy/prometheus/*.yml (only target and token path replaced), so the shipped examples are what
  * is tested.
  */
+import { freePort } from "./helpers.ts";
 import { parse as parseYaml } from "yaml";
 import { newToken } from "../src/api/auth.ts";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
@@ -33,14 +34,6 @@ const SKIP_NOTE = installed
 // ---------------------------------------------------------------------------------------------
 // Child processes
 // ---------------------------------------------------------------------------------------------
-
-/** A port nobody listens on right now (the kernel's pick; closed again at once). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 interface Daemon {
   readonly name: string;

@@ -4,6 +4,7 @@
  * and `check config` accepts the scrape configurations in deploy/prometheus/, the commented HTTPS
  * job included.
  */
+import { freePort } from "./helpers.ts";
 import { parse as parseYaml } from "yaml";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 
@@ -80,13 +81,6 @@ async function checkMetrics(exposition: string): Promise<Lint[]> {
   const lints = parseLints(res.lines);
   assertEquals(res.code === 0, lints.length === 0, `exit ${res.code} with ${lints.length} lints`);
   return lints;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /**
