@@ -1,13 +1,8 @@
 /** Response helpers: JSON and text bodies with their byte length known, gzip when asked. */
+import { utf8Length } from "../core/utf8.ts";
 import type { ApiError } from "./errors.ts";
 
-const NON_ASCII = /[^\t\n\r -~]/; // anything outside printable ASCII and white space
 const encoder = new TextEncoder();
-
-/** UTF-8 length without encoding the (usually ASCII) text. */
-export function utf8Length(text: string): number {
-  return NON_ASCII.test(text) ? encoder.encode(text).length : text.length;
-}
 
 export function acceptsGzip(req: Request): boolean {
   const header = req.headers.get("accept-encoding") ?? "";

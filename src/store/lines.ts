@@ -3,6 +3,7 @@
  * after a crash, and crash-safe gzip compression of closed files. Memory stays bounded by the longest
  * line, never by the file size.
  */
+import { utf8Length } from "../core/utf8.ts";
 import { writeAll } from "./fsutil.ts";
 
 /** Something a reader noticed and skipped instead of throwing. */
@@ -170,21 +171,6 @@ class LineSplitter {
     for (const piece of this.#pending) n += utf8Length(piece);
     return n;
   }
-}
-
-/** UTF-8 byte length of a string without encoding it into a buffer. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 const TAIL_CHUNK = 64 * 1024;
