@@ -129,8 +129,8 @@ Deno.test("an unknown key lists the known ones and suggests the closest", async 
   ]);
   // Nothing close: no suggestion.
   assertEquals(
-    await errorLines(() => parseConfigText("alerts: {}\n", "x.yaml")),
-    ["x.yaml:1: unknown key alerts; known keys: log, paths, storage, record, serve, collectors"],
+    await errorLines(() => parseConfigText("widgets: {}\n", "x.yaml")),
+    ["x.yaml:1: unknown key widgets; known keys: log, paths, storage, record, serve, alert, collectors"],
   );
 });
 
@@ -168,7 +168,7 @@ Deno.test("all problems of a file are reported at once, in line order", async ()
     "(Unterminated character class)",
     `${f}:12: collectors.filesystem: a list is not a mapping (expected keys: enabled, interval, ` +
     "fstypes_exclude, mountpoints_exclude, statfs_timeout)",
-    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, record, serve, collectors`,
+    `${f}:13: unknown key storag (did you mean storage?); known keys: log, paths, storage, record, serve, alert, collectors`,
   ]);
 });
 
@@ -492,6 +492,7 @@ Deno.test("show prints the effective config in schema order, and it parses back 
     "storage:",
     "record:",
     "serve:",
+    "alert:",
     "collectors:",
   ]);
   assertStringIncludes(text, "\ncollectors:\n  interval: 5s\n  max_entities: 64\n  cpu:\n");
@@ -549,6 +550,7 @@ Deno.test("the starter file validates, sets nothing, and documents every setting
     storage: { retention: {} },
     record: {},
     serve: { tls: {}, auth: {} },
+    alert: {},
     collectors: {
       cpu: {},
       loadavg: {},

@@ -52,6 +52,188 @@ const absolutePath = {
   expected: "an absolute path",
 };
 
+/** One alert rule (alert.rules.NAME); docs/alerts.md explains the semantics. */
+const alertRule = s.object({
+  enabled: s.boolean({ default: true, description: "false turns the rule off." }),
+  type: s.enum(["threshold"] as const, {
+    default: "threshold",
+    description: "threshold compares the metric with fixed numbers.",
+  }),
+  metric: s.string({ default: "", description: "A model metric (docs/metrics.md)." }),
+  entity: s.regex({
+    default: "",
+    description: 'Per-entity metrics: only entities whose name matches; "" watches all.',
+  }),
+  match: s.record(s.regex(), {
+    default: {},
+    description: "Regular expressions on the entity's fields (fstype, device), all must match.",
+  }),
+  direction: s.enum(["above", "below"] as const, {
+    default: "above",
+    description: "above: high values are bad (usage); below: low values are bad.",
+  }),
+  warning: s.nullable(s.number(), { default: null, nullMeans: "no warning level" }),
+  critical: s.nullable(s.number(), { default: null, nullMeans: "no critical level" }),
+  clear_warning: s.nullable(s.number(), {
+    default: null,
+    nullMeans: "the warning threshold itself",
+    description: "The value at which a warning clears (below warning for direction above).",
+  }),
+  clear_critical: s.nullable(s.number(), {
+    default: null,
+    nullMeans: "the critical threshold itself",
+    description: "The value at which critical drops back.",
+  }),
+  for: s.duration({
+    default: "0s",
+    min: "0s",
+    max: "7d",
+    description: "How long the condition must hold before the alert fires.",
+  }),
+  keep_firing_for: s.duration({
+    default: "0s",
+    min: "0s",
+    max: "7d",
+    description: "How long the alert keeps firing after its clear condition is met.",
+  }),
+  labels: s.record(s.string(), { default: {}, description: "Extra labels on the alert." }),
+  summary: s.string({
+    default: "{{rule}}: {{metric}} {{entity}} is {{value}} (threshold {{threshold}})",
+    description: "One line; {{rule}} {{metric}} {{entity}} {{value}} {{threshold}} " +
+      "{{severity}} {{host}} {{unit}} and {{labels.NAME}} are replaced.",
+  }),
+  description: s.string({ default: "", description: "Longer text, same placeholders." }),
+  why: s.string({ default: "", description: "Why the rule and its numbers: documentation only." }),
+});
+
+type RuleDefaults = Partial<Omit<AlertRuleConfig, "for" | "keep_firing_for">> & {
+  metric: string;
+  for: string;
+  keep_firing_for: string;
+  why: string;
+};
+
+/** A shipped rule: the schema's defaults for what it does not set. */
+function shippedRule(r: RuleDefaults): AlertRuleConfig {
+  return {
+    enabled: true,
+    type: "threshold",
+    entity: "",
+    match: {},
+    direction: "above",
+    warning: null,
+    critical: null,
+    clear_warning: null,
+    clear_critical: null,
+    labels: {},
+    summary: alertRule.fields.summary.default as string,
+    description: "",
+    ...r,
+    for: durationDefault(r.for),
+    keep_firing_for: durationDefault(r.keep_firing_for),
+  };
+}
+
+/** The shipped rules: few, conservative, each justified (a noisy default teaches people to ignore alerts). */
+const SHIPPED_RULES: Record<string, RuleDefaults> = {
+  cpu_busy: {
+    metric: "cpu_usage_percent",
+    warning: 90,
+    critical: 98,
+    clear_warning: 80,
+    clear_critical: 90,
+    for: "10m",
+    keep_firing_for: "5m",
+    summary: "CPU {{value}} busy on {{host}} for 10 minutes (threshold {{threshold}})",
+    why: "Peaks are normal; only saturation held for 10 minutes delays work noticeably. " +
+      "Clearing at 80 % keeps a value hovering at 90 % to one notification.",
+  },
+  memory_low: {
+    metric: "memory_usage_percent",
+    warning: 90,
+    critical: 95,
+    clear_warning: 85,
+    clear_critical: 90,
+    for: "5m",
+    keep_firing_for: "5m",
+    summary: "memory {{value}} used on {{host}} (threshold {{threshold}})",
+    why: "Used is MemTotal - MemAvailable, so reclaimable cache does not count: above 95 % the " +
+      "kernel is close to reclaiming hard or invoking the OOM killer.",
+  },
+  swap_full: {
+    metric: "swap_usage_percent",
+    warning: 80,
+    critical: 95,
+    clear_warning: 70,
+    clear_critical: 85,
+    for: "10m",
+    keep_firing_for: "5m",
+    summary: "swap {{value}} used on {{host}} (threshold {{threshold}})",
+    why: "Swap holding idle pages is healthy; nearly full swap leaves no room when memory runs " +
+      "short, so only high, lasting use alerts.",
+  },
+  filesystem_space: {
+    metric: "filesystem_usage_percent",
+    match: { fstype: "^(?!(tmpfs|ramfs|squashfs|iso9660|udf)$)" },
+    warning: 85,
+    critical: 95,
+    clear_warning: 80,
+    clear_critical: 90,
+    for: "5m",
+    keep_firing_for: "10m",
+    summary: "{{entity}} is {{value}} full on {{host}} (threshold {{threshold}})",
+    why: "Use % as df shows it. 85 % leaves time to act on most disks, 95 % is urgent (root's " +
+      "reserved blocks aside, writes fail soon). Read-only and memory-backed types are skipped.",
+  },
+  filesystem_inodes: {
+    metric: "filesystem_inodes_usage_percent",
+    match: { fstype: "^(?!(tmpfs|ramfs|squashfs|iso9660|udf)$)" },
+    warning: 85,
+    critical: 95,
+    clear_warning: 80,
+    clear_critical: 90,
+    for: "5m",
+    keep_firing_for: "10m",
+    summary: "{{entity}} has {{value}} of its inodes used on {{host}} (threshold {{threshold}})",
+    why: "Out of inodes, file creation fails with free space left: many small files (mail " +
+      "spools, caches) do it.",
+  },
+  disk_saturated: {
+    metric: "disk_util_percent",
+    warning: 90,
+    clear_warning: 70,
+    for: "15m",
+    keep_firing_for: "5m",
+    summary: "disk {{entity}} busy {{value}} of the time on {{host}} for 15 minutes",
+    why: "util % (io_ticks, as iostat) near 100 % for a long time means a queue on a " +
+      "single-queue disk; SSDs and NVMe serve requests in parallel and can show 100 % with " +
+      "capacity left, so this stays a warning.",
+  },
+  network_receive_errors: {
+    metric: "net_rx_errors_per_second",
+    warning: 1,
+    clear_warning: 0.1,
+    for: "10m",
+    keep_firing_for: "10m",
+    summary: "{{entity}} receives {{value}} errors on {{host}}",
+    why: "A healthy link has none; a lasting error rate points at a cable, a duplex mismatch or " +
+      "a failing NIC. One per second over 10 minutes excludes single bursts.",
+  },
+  network_transmit_errors: {
+    metric: "net_tx_errors_per_second",
+    warning: 1,
+    clear_warning: 0.1,
+    for: "10m",
+    keep_firing_for: "10m",
+    summary: "{{entity}} sends {{value}} errors on {{host}}",
+    why: "As for receive errors: transmit errors on a healthy link are zero.",
+  },
+};
+
+const DEFAULT_RULES: Record<string, AlertRuleConfig> = Object.fromEntries(
+  Object.entries(SHIPPED_RULES).map(([name, r]) => [name, shippedRule(r)]),
+);
+
 export const sysmonSchema = s.object({
   log: s.object({
     level: s.enum(LOG_LEVELS, {
@@ -287,6 +469,19 @@ export const sysmonSchema = s.object({
     ),
   }, { description: "sysmon serve: the Prometheus /metrics endpoint and the REST API." }),
 
+  alert: s.object({
+    rules: s.record(alertRule, {
+      default: DEFAULT_RULES,
+      description: "Threshold rules by name. An entry replaces a default rule of the same name " +
+        "whole (copy it to change a threshold); `NAME: {enabled: false}` turns one off.",
+    }),
+  }, {
+    description: "sysmon alert: rules over the model's metrics (docs/metrics.md). Each rule has " +
+      "warning and critical thresholds, clear thresholds on the safe side (hysteresis), `for` " +
+      "(how long the condition must hold before it fires) and keep_firing_for (how long it " +
+      "keeps firing after clearing, so a value hovering at the threshold notifies once).",
+  }),
+
   collectors: s.object({
     interval: s.duration({
       ...INTERVAL_LIMITS,
@@ -393,7 +588,28 @@ export interface SysmonConfig {
     max_values: number;
     cors_origins: string[];
   };
+  alert: { rules: Record<string, AlertRuleConfig> };
   collectors: CollectorsConfig;
+}
+
+/** One alert rule as configured (durations in seconds). */
+export interface AlertRuleConfig {
+  enabled: boolean;
+  type: "threshold";
+  metric: string;
+  entity: string;
+  match: Record<string, string>;
+  direction: "above" | "below";
+  warning: number | null;
+  critical: number | null;
+  clear_warning: number | null;
+  clear_critical: number | null;
+  for: number;
+  keep_firing_for: number;
+  labels: Record<string, string>;
+  summary: string;
+  description: string;
+  why: string;
 }
 
 // The hand-written type above and the schema must describe the same data: this fails to compile if a

@@ -1,0 +1,97 @@
+/**
+ * The alert engine's shared vocabulary: compiled rules, what a rule observes in a sample, and the
+ * per-series state machine's states and transitions. Rule types other than "threshold" (forecast,
+ * anomaly: issue 7) will join the `Rule` union.
+ */
+import type { EntityFamily } from "../core/model.ts";
+
+export type Severity = "warning" | "critical";
+export const SEVERITIES: readonly Severity[] = ["warning", "critical"];
+
+/** "above": the value going up is bad (usage); "below": going down is bad (free space, carrier). */
+export type Direction = "above" | "below";
+
+/** Raise and clear thresholds of one severity; clear lies on the safe side of raise (hysteresis). */
+export interface Level {
+  raise: number;
+  clear: number;
+}
+
+/** The part of a rule the state machine needs (pure numbers and durations). */
+export interface Trigger {
+  direction: Direction;
+  /** At least one of the two is set. */
+  warning?: Level;
+  critical?: Level;
+  /** Seconds the raise condition must hold before the alert fires (pending meanwhile). */
+  for: number;
+  /** Seconds the alert keeps firing after its clear condition is met (anti-flap). */
+  keepFiringFor: number;
+}
+
+export interface ThresholdRule extends Trigger {
+  type: "threshold";
+  /** The rule's name in the configuration (alert.rules.<name>). */
+  name: string;
+  /** A model metric (docs/metrics.md). */
+  metric: string;
+  /** "metrics" for a scalar metric, else the entity family whose records carry it. */
+  scope: "metrics" | EntityFamily;
+  /** Entity names to watch (per-entity rules only); undefined watches all. */
+  entity?: RegExp;
+  /** Matchers on the entity's string fields (fstype, device, …), all must match. */
+  match: Record<string, RegExp>;
+  labels: Record<string, string>;
+  /** Templates: {{rule}}, {{metric}}, {{entity}}, {{value}}, {{threshold}}, {{severity}}, {{host}}, {{unit}} and the labels. */
+  summary: string;
+  description: string;
+}
+
+export type Rule = ThresholdRule;
+
+/** One series a rule watches in one sample: the whole scalar, or one entity. */
+export interface Observation {
+  rule: string;
+  /** Stable identity of the series: the rule name, plus "/" and the entity for per-entity rules. */
+  key: string;
+  entity?: string;
+  /** The rule's labels plus the entity's identifying labels (device, mountpoint, fstype, …). */
+  labels: Record<string, string>;
+  /** null when the sample has no value for it (first reading, a device that failed to read). */
+  value: number | null;
+}
+
+export type Phase = "inactive" | "pending" | "firing";
+
+/** What the state machine remembers per series; plain JSON, persisted across restarts. */
+export interface SeriesState {
+  phase: Phase;
+  /** The severity firing (or pending), null when inactive. */
+  severity: Severity | null;
+  /** Epoch ms the current raise condition began (pending → firing after `for`). */
+  since?: number;
+  /** Epoch ms the alert started firing. */
+  firingSince?: number;
+  /** Epoch ms the clear condition began while firing (resolves after `keepFiringFor`). */
+  clearingSince?: number;
+  /** Epoch ms a higher severity's raise condition began while firing at a lower one. */
+  escalatingSince?: number;
+  lastValue: number | null;
+  /** Epoch ms of the last evaluation. */
+  evaluatedAt: number;
+}
+
+export type TransitionKind = "firing" | "escalated" | "deescalated" | "resolved";
+
+/** A change worth notifying: the state machine emits these and nothing else. */
+export interface Transition {
+  kind: TransitionKind;
+  severity: Severity;
+  /** The severity before, for escalated/deescalated/resolved. */
+  previous?: Severity;
+  /** Epoch ms. */
+  at: number;
+  value: number | null;
+  /** Epoch ms the alert started firing (startsAt for Alertmanager). */
+  firingSince: number;
+}
