@@ -95,3 +95,30 @@ export interface Transition {
   /** Epoch ms the alert started firing (startsAt for Alertmanager). */
   firingSince: number;
 }
+
+/** What channels deliver: one transition of one series, with its texts rendered. */
+export interface AlertNotification {
+  kind: TransitionKind;
+  rule: string;
+  /** The series' identity (rule, or rule/entity). */
+  key: string;
+  entity?: string;
+  severity: Severity;
+  previous?: Severity;
+  /** alertname (the rule), severity, host, the rule's labels and the entity's identifying labels. */
+  labels: Record<string, string>;
+  summary: string;
+  description: string;
+  value: number | null;
+  /** The value for people ("93.4%", "1.5 GiB"). */
+  valueText: string;
+  /** The raise threshold of `severity`. */
+  threshold: number | null;
+  thresholdText: string;
+  unit: string;
+  host: string;
+  /** ISO 8601: when the alert began firing, when this transition happened, when it ended. */
+  startsAt: string;
+  at: string;
+  endsAt?: string;
+}
