@@ -13,6 +13,7 @@ import { completionCommand } from "../../commands/completion.ts";
 import { recordCommand } from "../../commands/record.ts";
 import { serveCommand } from "../../commands/serve.ts";
 import { tokenCommand } from "../../commands/token.ts";
+import { alertRoutes } from "../../commands/alert.ts";
 import { VERSION } from "../version.ts";
 import type { SysmonContext } from "./context.ts";
 import { RuntimeFailure, UsageError } from "./errors.ts";
@@ -25,6 +26,7 @@ export const root = buildRouteMap({
     record: recordCommand,
     serve: serveCommand,
     token: tokenCommand,
+    alert: alertRoutes,
     config: configRoutes,
     completion: completionCommand,
   },

@@ -1,0 +1,84 @@
+/** `sysmon alert run|list` as a user runs them: notifications on stdout and in the log, state kept. */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { sysmon } from "./cli_util.ts";
+
+const CONFIG = `alert:
+  rules:
+    cpu_seen:
+      metric: cpu_usage_percent
+      warning: 0
+      for: 1s
+      summary: "cpu at {{value}} on {{host}}"
+    cpu_typo:
+      metric: cpu_usage_pct
+      warning: 5
+`;
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "sysmon-alert-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("alert run: a rule fires on stdout and in the log; a broken rule is named, the rest runs", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/c.yaml`, CONFIG);
+    const args = ["--config", `${dir}/c.yaml`, "--data", `${dir}/data`];
+    const r = await sysmon(["alert", "run", ...args, "--interval", "500ms", "--duration", "3s"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, /^\S+Z FIRING warning cpu_seen: cpu at \d+\.\d% on \S+\n$/);
+    assertStringIncludes(
+      r.stderr,
+      'alert.rules.cpu_typo: metric "cpu_usage_pct" is not a model metric (did you mean "cpu_usage_percent"?)',
+    );
+    const log = (await Deno.readTextFile(`${dir}/data/alerts/alerts.jsonl`)).trim().split("\n");
+    assertEquals(log.length, 1);
+    const n = JSON.parse(log[0]);
+    assertEquals([n.kind, n.rule, n.severity, n.labels.alertname], [
+      "firing",
+      "cpu_seen",
+      "warning",
+      "cpu_seen",
+    ]);
+
+    // The state survives: list shows it, and a second run does not notify again.
+    const list = await sysmon(["alert", "list", ...args, "--json"]);
+    assertEquals(list.code, 0, list.stderr);
+    const active = JSON.parse(list.stdout);
+    assertEquals(active.map((a: { key: string; phase: string }) => [a.key, a.phase]), [
+      ["cpu_seen", "firing"],
+    ]);
+    const again = await sysmon([
+      "alert",
+      "run",
+      ...args,
+      "--interval",
+      "500ms",
+      "--duration",
+      "2s",
+    ]);
+    assertEquals(again.code, 0, again.stderr);
+    assertEquals(again.stdout, "");
+    assertStringIncludes(again.stderr, "1 pending or firing alert(s) restored");
+  });
+});
+
+Deno.test("alert run: no usable rule is a usage error (exit 2) naming the broken ones", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      "alert:\n  rules:\n" +
+        Object.keys((await import("../src/config/load.ts")).defaultConfig().alert.rules)
+          .map((name) => `    ${name}: {enabled: false}\n`).join("") +
+        "    only:\n      metric: memory_used\n      entity: '^sd'\n      warning: 1\n",
+    );
+    const r = await sysmon(["alert", "run", "--config", `${dir}/c.yaml`, "--data", dir]);
+    assertEquals(r.code, 2, r.stderr);
+    assertStringIncludes(r.stderr, "alert.rules.only:");
+    assertStringIncludes(r.stderr, "no usable alert rule (1 with errors, listed above)");
+    assert(!r.stderr.includes("at file://"), "a stack trace");
+  });
+});
