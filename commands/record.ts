@@ -36,6 +36,11 @@ export const recordCommand = buildCommand({
         optional: true,
         placeholder: "DUR",
       },
+      alert: {
+        kind: "boolean",
+        brief: "Also evaluate the alert rules on each sample (as sysmon alert run)",
+        optional: true,
+      },
       once: {
         kind: "boolean",
         brief: "Record one sample and exit (cron, systemd timers): rates against the previous run",
@@ -71,6 +76,8 @@ export const recordCommand = buildCommand({
       "  record --once           one sample for cron or a systemd timer: raw counters are kept in",
       "                          state/record.state.json so each run writes rates since the previous",
       "                          run; the first run after a boot writes a baseline (no rates).",
+      "--alert evaluates the alert rules on every sample too (as `sysmon alert run`, with the",
+      "same state and alert log), also with --once: the rules' `for` then spans cron runs.",
       "One recorder per data directory (state/record.lock): an overlapping run exits 1 saying so.",
       "When the disk is full or the directory unwritable, samples wait in memory",
       "(storage.buffer_samples) and are written once writing works again.",

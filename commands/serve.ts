@@ -13,6 +13,8 @@ import type { ServeContext } from "../src/api/context.ts";
 import { formatListen, isLoopback, type ListenAddress, parseListen } from "../src/api/listen.ts";
 import { Scraper } from "../src/api/scrape.ts";
 import type { Recorder } from "../src/record/recorder.ts";
+import type { AlertRunner } from "../src/alert/run.ts";
+import type { Sample } from "../src/core/model.ts";
 import { resolveRecordDir } from "../src/record/data_dir.ts";
 import type { FileFormat } from "../src/store/layout.ts";
 import { lazyStorage } from "../src/store/lazy.ts";
@@ -26,6 +28,7 @@ interface ServeFlags extends GlobalFlags {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly record?: boolean;
+  readonly alert?: boolean;
   readonly data?: string;
   readonly format?: FileFormat;
   readonly interval?: number;
@@ -198,6 +201,13 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     }
   }
 
+  let alerts: AlertRunner | undefined;
+  if (flags.alert) {
+    dataDir ??= resolveRecordDir(flags.data, rt);
+    const { AlertRunner } = await import("../src/alert/run.ts");
+    alerts = await AlertRunner.open(rt, dataDir, { stdout: false });
+  }
+
   const ctx = collectorContext(rt);
   const sampler = new Sampler({ families, ctx, host: Deno.hostname() });
   const scraper = new Scraper(
@@ -221,15 +231,28 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     listen,
     startedAt: Date.now(),
     now: Date.now,
+    ...(alerts ? { alerts: () => alerts.engine.active() } : {}),
   };
   const app = createApp(serveCtx);
 
   // A first reading at once, so the API has a sample before the first aligned tick.
-  const first = await sampler.collect();
-  await recorder?.write(first);
-  sampler.start(async (sample) => {
-    await recorder?.write(sample);
-  });
+  // Each consumer fails alone: a recording problem must not stop the alerts, nor the reverse.
+  const consume = async (sample: Sample) => {
+    for (
+      const [name, work] of [["record", recorder?.write(sample)], [
+        "alert",
+        alerts?.onSample(sample),
+      ]] as const
+    ) {
+      try {
+        await work;
+      } catch (err) {
+        rt.log.error(`serve --${name}: ${(err as Error).message}`);
+      }
+    }
+  };
+  await consume(await sampler.collect());
+  sampler.start(consume);
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -264,9 +287,9 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   rt.log.info(
     `serve: listening on ${scheme}://${listen} (sampler every ${
       formatDuration(rt.config.collectors.interval)
-    }${recorder ? `, recording to ${dataDir}` : ""}; tokens ${
-      secured.size ? `required for ${[...secured].join(" and ")}` : "not required"
-    })`,
+    }${recorder ? `, recording to ${dataDir}` : ""}${
+      alerts ? `, alerts: ${alerts.describe()}` : ""
+    }; tokens ${secured.size ? `required for ${[...secured].join(" and ")}` : "not required"})`,
   );
 
   let finish: (why: string) => void = () => {};
@@ -284,7 +307,11 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   // In-flight requests finish; new connections are refused.
   await server.shutdown();
   rt.log.info(`serve: stopped (${why})`);
-  await recorder?.close(why);
+  try {
+    await alerts?.close();
+  } finally {
+    await recorder?.close(why);
+  }
 }
 
 export const serveCommand = buildCommand({
@@ -316,6 +343,11 @@ export const serveCommand = buildCommand({
       record: {
         kind: "boolean",
         brief: "Also record every sample to the data directory (as sysmon record)",
+        optional: true,
+      },
+      alert: {
+        kind: "boolean",
+        brief: "Also evaluate the alert rules (as sysmon alert run); /api/v1/alerts lists them",
         optional: true,
       },
       data: {
@@ -360,7 +392,8 @@ export const serveCommand = buildCommand({
       "REST API needs a token: run `sysmon token`, put the hash in serve.auth.token_hashes, and",
       "send `Authorization: Bearer TOKEN`. /metrics can require one too (serve.auth.metrics).",
       "With --record, every sample is also written to the data directory, as `sysmon record`",
-      "does. SIGTERM or SIGINT finishes in-flight requests, flushes and exits 0; SIGHUP re-reads",
+      "does; with --alert the alert rules run on the same samples (as `sysmon alert run`), their",
+      "states appear at /api/v1/alerts and as sysmon_alerts on /metrics. SIGTERM or SIGINT finishes in-flight requests, flushes and exits 0; SIGHUP re-reads",
       "the configuration's tokens (rotation without a restart).",
       "Docs: docs/api.md; Prometheus scrape config: deploy/prometheus/.",
     ].join("\n"),

@@ -82,3 +82,25 @@ Deno.test("alert run: no usable rule is a usage error (exit 2) naming the broken
     assert(!r.stderr.includes("at file://"), "a stack trace");
   });
 });
+
+Deno.test("record --once --alert: each cron run evaluates its sample; the state carries across runs", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      "alert:\n  rules:\n    cpu_seen:\n      metric: cpu_usage_percent\n      warning: 0\n",
+    );
+    const args = ["record", "--once", "--alert", "--config", `${dir}/c.yaml`, "--data", dir];
+    // The first run is a baseline without rates: cpu_usage_percent is null, nothing fires.
+    const first = await sysmon(args);
+    assertEquals(first.code, 0, first.stderr);
+    assert(!first.stderr.includes("FIRING"), first.stderr);
+    const second = await sysmon(args);
+    assertEquals(second.code, 0, second.stderr);
+    assertMatch(second.stderr, /WARN {2}alert: \S+ FIRING warning cpu_seen: /);
+    const third = await sysmon(args);
+    assertEquals(third.code, 0, third.stderr);
+    assert(!third.stderr.includes("FIRING"), "notified twice:\n" + third.stderr);
+    const log = (await Deno.readTextFile(`${dir}/alerts/alerts.jsonl`)).trim().split("\n");
+    assertEquals(log.map((l) => JSON.parse(l).kind), ["firing"]);
+  });
+});

@@ -3,6 +3,9 @@
  * auth, errors, limits, range queries over a real file store, the OpenAPI document, CORS.
  * Numbers come from the linux-6.18-vm fixture read twice 10 s apart (tests/api_util.ts).
  */
+import { AlertEngine } from "../src/alert/engine.ts";
+import { compileRules } from "../src/alert/rules.ts";
+import { defaultConfig } from "../src/config/load.ts";
 import { assert, assertAlmostEquals, assertEquals, assertStringIncludes } from "./assert.ts";
 import {
   buildTestServe,
@@ -392,6 +395,36 @@ Deno.test("GET /api/v1/alerts: empty, and says the engine is not running", async
       engine: "not running",
       alerts: [],
     });
+  });
+});
+
+Deno.test("serve --alert: /api/v1/alerts lists the engine's alerts, /metrics has sysmon_alerts", async () => {
+  await withServe({}, async (t) => {
+    const engine = new AlertEngine({
+      rules: compileRules({
+        ...defaultConfig().alert.rules,
+        cpu_busy: { ...defaultConfig().alert.rules.cpu_busy, warning: 0, clear_warning: 0, for: 0 },
+      }).rules,
+      host: "testhost",
+    });
+    const sample = t.ctx.sampler.latestSample()!;
+    engine.evaluate(sample, Date.parse(sample.timestamp));
+    t.ctx.alerts = () => engine.active();
+    const body = await json(await t.request("/api/v1/alerts"));
+    assertEquals(body.engine, "running");
+    assertEquals(
+      body.alerts.map((a: { key: string; phase: string; severity: string }) => [
+        a.key,
+        a.phase,
+        a.severity,
+      ]),
+      [["cpu_busy", "firing", "warning"]],
+    );
+    const metrics = await (await t.request("/metrics")).text();
+    assertStringIncludes(
+      metrics,
+      'sysmon_alerts{alertstate="firing",alertname="cpu_busy",severity="warning",host="testhost"} 1\n',
+    );
   });
 });
 

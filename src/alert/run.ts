@@ -15,6 +15,7 @@ import { AlertLog } from "./channels/alert_log.ts";
 import { AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
 import type { AlertNotification } from "./types.ts";
+import type { Sample } from "../core/model.ts";
 
 export interface AlertRunFlags extends GlobalFlags {
   readonly data?: string;
@@ -75,54 +76,91 @@ export function notificationLine(n: AlertNotification): string {
   return `${n.at} ${what} ${n.key}: ${n.summary}`;
 }
 
+/**
+ * The engine with its channels and state, fed by whoever owns the sampler: `alert run`,
+ * `serve --alert` or `record --alert`. Channels fail alone; nothing here stops the sampler.
+ */
+export class AlertRunner {
+  private stateError = "";
+  private logError = "";
+
+  private constructor(
+    private readonly rt: Runtime,
+    readonly engine: AlertEngine,
+    private readonly paths: ReturnType<typeof alertPaths>,
+    private readonly log: AlertLog,
+    private readonly stdout: boolean,
+  ) {}
+
+  static async open(rt: Runtime, dir: string, opts: { stdout: boolean }): Promise<AlertRunner> {
+    const paths = alertPaths(dir);
+    const engine = buildEngine(rt);
+    await loadState(paths.state, engine, rt);
+    const log = new AlertLog({ dir: paths.logDir, maxBytes: 10 * 1048576, keep: 5 });
+    return new AlertRunner(rt, engine, paths, log, opts.stdout);
+  }
+
+  describe(): string {
+    return `log ${this.paths.logDir}/alerts.jsonl, state ${this.paths.state}`;
+  }
+
+  async onSample(sample: Sample): Promise<void> {
+    for (const n of this.engine.evaluate(sample, Date.parse(sample.timestamp))) {
+      await this.deliver(n);
+    }
+    await this.save();
+  }
+
+  /** Saves the state; throws RuntimeFailure when it could not be saved (the exit status says so). */
+  async close(): Promise<void> {
+    await this.save();
+    if (this.stateError) throw new RuntimeFailure(`alert: state not saved: ${this.stateError}`);
+  }
+
+  private async deliver(n: AlertNotification) {
+    const line = notificationLine(n);
+    if (this.stdout) writeStdout(line + "\n");
+    else this.rt.log.warn(`alert: ${line}`);
+    try {
+      await this.log.append({ ...n });
+      this.logError = "";
+    } catch (err) {
+      // The alert log fails alone: stdout or the journal still has the notification.
+      const why = (err as Error).message;
+      if (why !== this.logError) this.rt.log.error(why);
+      this.logError = why;
+    }
+  }
+
+  private async save() {
+    const path = this.paths.state;
+    try {
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await writeJsonAtomic(path, this.engine.exportState());
+      if (this.stateError) this.rt.log.info(`alert: ${path} is writable again`);
+      this.stateError = "";
+    } catch (err) {
+      const why = (err as Error).message;
+      if (why !== this.stateError) this.rt.log.error(`alert: cannot save ${path}: ${why}`);
+      this.stateError = why;
+    }
+  }
+}
+
 export async function runAlerts(
   flags: AlertRunFlags,
   env: Record<string, string | undefined>,
 ): Promise<void> {
   const rt = await setupRuntime(flags, env, { interval: flags.interval });
   const dir = resolveRecordDir(flags.data, rt);
-  const paths = alertPaths(dir);
-  const engine = buildEngine(rt);
-  await loadState(paths.state, engine, rt);
   const families = enabledFamilies(rt.config.collectors);
   if (families.length === 0) {
     throw new UsageError("every collector is disabled in the configuration");
   }
+  const runner = await AlertRunner.open(rt, dir, { stdout: !flags.quiet });
   const sampler = new Sampler({ families, ctx: collectorContext(rt), host: Deno.hostname() });
-  const log = new AlertLog({ dir: paths.logDir, maxBytes: 10 * 1048576, keep: 5 });
-
-  let stateError = "";
-  const save = async () => {
-    try {
-      await Deno.mkdir(`${dir}/state`, { recursive: true });
-      await writeJsonAtomic(paths.state, engine.exportState());
-      if (stateError) rt.log.info(`alert: ${paths.state} is writable again`);
-      stateError = "";
-    } catch (err) {
-      const why = (err as Error).message;
-      if (why !== stateError) rt.log.error(`alert: cannot save ${paths.state}: ${why}`);
-      stateError = why;
-    }
-  };
-  let logError = "";
-  const deliver = async (n: AlertNotification) => {
-    if (!flags.quiet) writeStdout(notificationLine(n) + "\n");
-    try {
-      await log.append({ ...n });
-      logError = "";
-    } catch (err) {
-      // The alert log fails alone: stdout (the journal) still has the notification.
-      const why = (err as Error).message;
-      if (why !== logError) rt.log.error(why);
-      logError = why;
-    }
-  };
-
   rt.log.info(
-    `alert: ${
-      rt.config.collectors.interval ? `every ${formatDuration(rt.config.collectors.interval)}` : ""
-    }` +
-      `, log ${paths.logDir}/alerts.jsonl, state ${paths.state}`,
+    `alert: every ${formatDuration(rt.config.collectors.interval)}, ${runner.describe()}`,
   );
   let finish: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => finish = resolve);
@@ -134,18 +172,15 @@ export async function runAlerts(
   const timer = flags.duration
     ? setTimeout(() => finish("duration reached"), flags.duration * 1000)
     : undefined;
-  sampler.start(async (sample) => {
-    const notifications = engine.evaluate(sample, Date.parse(sample.timestamp));
-    for (const n of notifications) await deliver(n);
-    await save();
-  });
+  sampler.start((sample) => runner.onSample(sample));
   const why = await stopped;
   sampler.stop();
   if (timer !== undefined) clearTimeout(timer);
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
-  await save();
-  rt.log.info(`alert: stopped (${why}); ${engine.active().length} alert(s) pending or firing`);
-  if (stateError) throw new RuntimeFailure(`alert: state not saved: ${stateError}`);
+  rt.log.info(
+    `alert: stopped (${why}); ${runner.engine.active().length} alert(s) pending or firing`,
+  );
+  await runner.close();
 }
 
 export async function listAlerts(

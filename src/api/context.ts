@@ -1,4 +1,5 @@
 /** What the HTTP handlers read: the sampler, a scraper, the store, settings. Built by `serve`. */
+import type { ActiveAlert } from "../alert/engine.ts";
 import type { DroppedEntities } from "../collect/types.ts";
 import type { SysmonConfig } from "../config/sysmon_schema.ts";
 import type { Sampler } from "../core/sampler.ts";
@@ -27,4 +28,6 @@ export interface ServeContext {
   listen: string;
   startedAt: number;
   now(): number;
+  /** Pending and firing alerts when the alert engine runs in this process (serve --alert). */
+  alerts?: () => ActiveAlert[];
 }

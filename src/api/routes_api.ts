@@ -295,11 +295,18 @@ const alertsRoute: Route = {
   tag: "api",
   access: "api",
   summary: "Current alerts",
-  description: "Alert states of the alert engine when it runs in this process. The engine " +
-    "(`sysmon alert`) is not part of this build yet: the list is empty and `engine` says so.",
+  description: "Pending and firing alerts of the alert engine when it runs in this process " +
+    '(`serve --alert`), firing first; `engine` is "not running" otherwise and the list empty.',
   params: {},
   responses: { 200: { description: "Alert states.", contentType: "application/json" } },
-  handle: (req) => jsonResponse(req, 200, { engine: "not running", alerts: [] }),
+  handle: (req, _p, ctx) =>
+    jsonResponse(
+      req,
+      200,
+      ctx.alerts
+        ? { engine: "running", alerts: ctx.alerts() }
+        : { engine: "not running", alerts: [] },
+    ),
 };
 
 const statusRoute: Route = {

@@ -6,6 +6,7 @@ import {
   writeProcessMetrics,
 } from "../expose/self_process.ts";
 import type { ExpositionWriter } from "../expose/writer.ts";
+import type { ActiveAlert } from "../alert/engine.ts";
 import type { ServeContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { afterLargeResponse } from "./memory.ts";
@@ -26,6 +27,7 @@ function writeExtras(ctx: ServeContext, out: ExpositionWriter, self: ProcessStat
     "1 when sysmon could read its own process statistics (/proc/self).",
     [[undefined, self ? 1 : 0]],
   );
+  if (ctx.alerts) writeAlerts(ctx.alerts(), out);
   const sampler = ctx.sampler.stats;
   out.family(
     "sysmon_sampler_collections_total",
@@ -78,6 +80,22 @@ function writeExtras(ctx: ServeContext, out: ExpositionWriter, self: ProcessStat
       [[undefined, st.writeErrors]],
     );
   }
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Like Prometheus's ALERTS: one series per pending or firing alert, value 1. */
+function writeAlerts(active: ActiveAlert[], out: ExpositionWriter) {
+  out.family(
+    "sysmon_alerts",
+    "gauge",
+    "Pending and firing alerts of sysmon's alert engine (1 per alert), as Prometheus's ALERTS.",
+    active.map((a) => {
+      const labels: Record<string, string> = { alertstate: a.phase };
+      for (const [k, v] of Object.entries(a.labels)) if (LABEL_NAME.test(k)) labels[k] = v;
+      return [labels, 1];
+    }),
+  );
 }
 
 export const metricsRoute: Route = {

@@ -14,6 +14,7 @@ import type { FileFormat } from "../store/layout.ts";
 import { type HeldLock, LockBusyError } from "../store/lock.ts";
 
 export interface RecordFlags extends GlobalFlags {
+  readonly alert?: boolean;
   readonly data?: string;
   readonly format?: FileFormat;
   readonly interval?: number;
@@ -100,6 +101,12 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
     // Only after the sample is on disk: a failed run leaves the old state, so the next run's rates
     // cover both intervals and nothing is lost.
     await saveState(statePath, sampler);
+    // Under cron each run evaluates one sample; the engine's state carries `for` across runs.
+    if (flags.alert) {
+      const alerts = await openAlerts(rt, dir);
+      await alerts.onSample(sample);
+      await alerts.close();
+    }
   } finally {
     lock.release();
   }
@@ -108,6 +115,7 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
 async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
   const { rt, dir } = s;
   const recorder = await openRecorder(rt, dir, s.format);
+  const alerts = flags.alert ? await openAlerts(rt, dir) : undefined;
   const ctx = collectorContext(rt);
   const sampler = new Sampler({ families: families(rt), ctx, host: Deno.hostname() });
   const interval = rt.config.collectors.interval;
@@ -130,12 +138,25 @@ async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
     ? setTimeout(() => finish("duration reached"), flags.duration * 1000)
     : undefined;
 
-  sampler.start((sample) => recorder.write(sample));
+  sampler.start(async (sample) => {
+    await recorder.write(sample);
+    // The alerts fail alone: a rule or channel problem never costs a recorded sample.
+    await alerts?.onSample(sample).catch((err) => rt.log.error(`record --alert: ${err.message}`));
+  });
   const why = await stopped;
   sampler.stop();
   if (timer !== undefined) clearTimeout(timer);
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
-  await recorder.close(why);
+  try {
+    await alerts?.close();
+  } finally {
+    await recorder.close(why);
+  }
+}
+
+async function openAlerts(rt: Runtime, dir: string) {
+  const { AlertRunner } = await import("../alert/run.ts");
+  return await AlertRunner.open(rt, dir, { stdout: false });
 }
 
 export async function runRecord(
