@@ -459,3 +459,17 @@ Deno.test("compileRules: the shipped default rules all compile", () => {
   assertEquals(rules.map((r) => r.name), Object.keys(shipped).filter((n) => shipped[n].enabled));
   assert(rules.length > 0);
 });
+
+Deno.test("compileRules: rule labels must be valid names and may not override alertname, severity, host", () => {
+  const base = defaultConfig().alert.rules.cpu_busy;
+  const { rules, errors } = compileRules({
+    bad_name: { ...base, labels: { "team-name": "x" } },
+    reserved: { ...base, labels: { severity: "page" } },
+    fine: { ...base, labels: { team: "ops" } },
+  });
+  assertEquals(rules.map((r) => r.name), ["fine"]);
+  assertEquals(errors, [
+    "alert.rules.bad_name: labels.team-name: not a valid label name (letters, digits and _, not first a digit)",
+    'alert.rules.reserved: labels.severity: "severity" is set by sysmon on every alert',
+  ]);
+});

@@ -150,11 +150,12 @@ export class AlertEngine {
     const threshold = rule[t.severity]?.raise ?? null;
     const valueText = formatValue(t.value, c.unit);
     const thresholdText = formatValue(threshold, c.unit);
+    // The engine's own labels last: nothing may override them (rules.ts refuses it too).
     const labels = {
+      ...obs.labels,
       alertname: rule.name,
       severity: t.severity,
       host: this.opts.host,
-      ...obs.labels,
     };
     const vars = {
       rule: rule.name,
@@ -197,10 +198,10 @@ export class AlertEngine {
       const c = this.rules.find((r) => r.rule.name === s.rule);
       const unit = c?.unit ?? "count";
       const labels = {
+        ...s.labels,
         alertname: s.rule,
         severity: s.state.severity,
         host: this.opts.host,
-        ...s.labels,
       };
       const valueText = formatValue(s.state.lastValue, unit);
       const since = s.state.phase === "firing" ? s.state.firingSince : s.state.since;

@@ -21,6 +21,11 @@ export interface CompiledRules {
  * Compiles the enabled rules. A broken rule is reported and left out so that the others still run.
  * `defs` defaults to the model catalogue.
  */
+/** Prometheus's label-name rule: Alertmanager and /metrics refuse anything else. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Labels the engine sets itself; a rule may not override them (escalation relies on severity). */
+const RESERVED_LABELS = ["alertname", "severity", "host", "alertstate"];
+
 export function compileRules(
   config: Record<string, RuleConfig>,
   defs: MetricDef[] = catalog(),
@@ -83,7 +88,13 @@ function compileRule(
 
   const identifying = scope && scope !== "metrics" ? IDENTIFYING_LABELS[scope] : [];
   for (const label of Object.keys(rc.labels)) {
-    if (identifying.includes(label)) {
+    if (!LABEL_NAME.test(label)) {
+      problems.push(
+        `labels.${label}: not a valid label name (letters, digits and _, not first a digit)`,
+      );
+    } else if (RESERVED_LABELS.includes(label)) {
+      problems.push(`labels.${label}: "${label}" is set by sysmon on every alert`);
+    } else if (identifying.includes(label)) {
       problems.push(
         `labels.${label}: "${label}" is set from each entity (${scope}); choose another name`,
       );
