@@ -1,8 +1,14 @@
-/** `sysmon alert run|list`: threshold alerts on the shared sampler (more tools come with issue 5). */
+/** `sysmon alert run|list|check|silence`: threshold alerts on the shared sampler and their tools. */
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { SysmonContext } from "../src/cli/context.ts";
 import { durationFlag, globalFlags } from "../src/cli/globals.ts";
 import type { AlertListFlags, AlertRunFlags } from "../src/alert/run.ts";
+import type { AlertCheckFlags } from "../src/alert/replay.ts";
+import type {
+  SilenceAddFlags,
+  SilenceListFlags,
+  SilenceRemoveFlags,
+} from "../src/alert/silences.ts";
 
 async function run(this: SysmonContext, flags: AlertRunFlags): Promise<void> {
   const { runAlerts } = await import("../src/alert/run.ts");
@@ -79,7 +85,177 @@ const listCommand = buildCommand({
   },
 });
 
+async function check(this: SysmonContext, flags: AlertCheckFlags): Promise<void> {
+  const { runCheck } = await import("../src/alert/replay.ts");
+  await runCheck(flags, this.env);
+}
+
+const checkCommand = buildCommand({
+  func: check,
+  parameters: {
+    flags: {
+      ...globalFlags,
+      replay: {
+        kind: "boolean",
+        brief: "Run the rules over recorded history and report how often each would have fired",
+        optional: true,
+      },
+      data: dataFlag,
+      from: {
+        kind: "parsed",
+        parse: String,
+        brief: "Start of the replay (default: the first recorded sample)",
+        optional: true,
+        placeholder: "T",
+      },
+      to: {
+        kind: "parsed",
+        parse: String,
+        brief: "End of the replay (default: now)",
+        optional: true,
+        placeholder: "T",
+      },
+      rule: {
+        kind: "parsed",
+        parse: String,
+        brief: "Only this rule (repeatable; a disabled rule can be checked too)",
+        optional: true,
+        variadic: true,
+        placeholder: "NAME",
+      },
+      json: { kind: "boolean", brief: "Print the full report as JSON", optional: true },
+    },
+  },
+  docs: {
+    brief: "Check the rules; with --replay, replay recorded history through them",
+    fullDescription: [
+      "Without --replay: compiles alert.rules and prints ok, or each problem naming its rule",
+      "(exit 2). With --replay: feeds every sample recorded in --data between --from and --to",
+      "(ISO 8601, Unix seconds, now, or -7d) to a fresh engine and reports per rule how often it",
+      "would have fired, at which severity, for how long in all and at most, the episodes, and",
+      "the gaps in the recording (the engine saw no data there). The way to tune thresholds",
+      "before going live.",
+    ].join("\n"),
+  },
+});
+
+async function silenceAdd(
+  this: SysmonContext,
+  flags: SilenceAddFlags,
+  ...matchers: string[]
+): Promise<void> {
+  const { runSilenceAdd } = await import("../src/alert/silences.ts");
+  await runSilenceAdd(flags, matchers, this.env);
+}
+
+async function silenceList(this: SysmonContext, flags: SilenceListFlags): Promise<void> {
+  const { runSilenceList } = await import("../src/alert/silences.ts");
+  await runSilenceList(flags, this.env);
+}
+
+async function silenceRemove(
+  this: SysmonContext,
+  flags: SilenceRemoveFlags,
+  id: string,
+): Promise<void> {
+  const { runSilenceRemove } = await import("../src/alert/silences.ts");
+  await runSilenceRemove(flags, id, this.env);
+}
+
+const silenceRoutes = buildRouteMap({
+  routes: {
+    add: buildCommand({
+      func: silenceAdd,
+      parameters: {
+        flags: {
+          ...globalFlags,
+          data: dataFlag,
+          for: {
+            kind: "parsed",
+            parse: durationFlag,
+            brief: "How long from now (e.g. 2h)",
+            optional: true,
+            placeholder: "DUR",
+          },
+          until: {
+            kind: "parsed",
+            parse: String,
+            brief: "When it ends (ISO 8601 or Unix seconds)",
+            optional: true,
+            placeholder: "T",
+          },
+          comment: {
+            kind: "parsed",
+            parse: String,
+            brief: "Why (shown by silence ls)",
+            optional: true,
+            placeholder: "TEXT",
+          },
+          author: {
+            kind: "parsed",
+            parse: String,
+            brief: "Who (default $USER)",
+            optional: true,
+            placeholder: "NAME",
+          },
+        },
+        positional: {
+          kind: "array",
+          parameter: {
+            brief:
+              'Label matchers as Alertmanager writes them: alertname=cpu_busy, mountpoint=~"/var.*"',
+            parse: String,
+            placeholder: "MATCHER",
+          },
+        },
+      },
+      docs: {
+        brief: "Silence matching alerts for a time (a maintenance window); prints the id",
+        fullDescription: [
+          "Alerts whose labels match every matcher are not sent to stdout or the channels sysmon",
+          "delivers itself (webhook, Slack) while the silence is active; they are still written",
+          "to the alert log, marked silenced. Alertmanager receives them as before: silence them",
+          "there with amtool. Operators: = != =~ !~ (regexes match the whole value).",
+        ].join("\n"),
+      },
+    }),
+    ls: buildCommand({
+      func: silenceList,
+      parameters: {
+        flags: {
+          ...globalFlags,
+          data: dataFlag,
+          all: { kind: "boolean", brief: "Include expired silences", optional: true },
+          json: { kind: "boolean", brief: "Print JSON", optional: true },
+        },
+      },
+      docs: { brief: "List active and pending silences" },
+    }),
+    rm: buildCommand({
+      func: silenceRemove,
+      parameters: {
+        flags: { ...globalFlags, data: dataFlag },
+        positional: {
+          kind: "tuple",
+          parameters: [{
+            brief: "Silence id (a unique prefix of 6+ characters)",
+            parse: String,
+            placeholder: "ID",
+          }],
+        },
+      },
+      docs: { brief: "Expire a silence now" },
+    }),
+  },
+  docs: { brief: "Silence alerts for a maintenance window: add, ls, rm" },
+});
+
 export const alertRoutes = buildRouteMap({
-  routes: { run: runCommand, list: listCommand },
-  docs: { brief: "Threshold alerts: run the engine, list what is pending or firing" },
+  routes: {
+    run: runCommand,
+    list: listCommand,
+    check: checkCommand,
+    silence: silenceRoutes,
+  },
+  docs: { brief: "Threshold alerts: run the engine, list, check or replay rules, silences" },
 });

@@ -12,6 +12,8 @@ import { Sampler } from "../core/sampler.ts";
 import { resolveRecordDir } from "../record/data_dir.ts";
 import { writeJsonAtomic } from "../store/fsutil.ts";
 import { AlertLog } from "./channels/alert_log.ts";
+import { Dispatcher } from "./dispatch.ts";
+import { isSilenced, type Silence, silencesPath, SilenceStore } from "./silences.ts";
 import { AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
 import type { AlertNotification } from "./types.ts";
@@ -31,7 +33,11 @@ export interface AlertListFlags extends GlobalFlags {
 
 /** Where the engine keeps its state and its log, inside the data directory. */
 export function alertPaths(dir: string) {
-  return { state: `${dir}/state/alert.state.json`, logDir: `${dir}/alerts` };
+  return {
+    state: `${dir}/state/alert.state.json`,
+    outbox: `${dir}/state/outbox.json`,
+    logDir: `${dir}/alerts`,
+  };
 }
 
 /** Compiles the configured rules; problems are logged per rule and the rest run. */
@@ -83,32 +89,55 @@ export function notificationLine(n: AlertNotification): string {
 export class AlertRunner {
   private stateError = "";
   private logError = "";
+  private silenceError = "";
+  private readonly silenceStore: SilenceStore;
 
   private constructor(
     private readonly rt: Runtime,
     readonly engine: AlertEngine,
     private readonly paths: ReturnType<typeof alertPaths>,
     private readonly log: AlertLog,
+    private readonly dispatcher: Dispatcher,
     private readonly stdout: boolean,
-  ) {}
+    dir: string,
+  ) {
+    this.silenceStore = new SilenceStore(silencesPath(dir));
+  }
 
   static async open(rt: Runtime, dir: string, opts: { stdout: boolean }): Promise<AlertRunner> {
     const paths = alertPaths(dir);
     const engine = buildEngine(rt);
     await loadState(paths.state, engine, rt);
     const log = new AlertLog({ dir: paths.logDir, maxBytes: 10 * 1048576, keep: 5 });
-    return new AlertRunner(rt, engine, paths, log, opts.stdout);
+    let dispatcher: Dispatcher;
+    try {
+      dispatcher = await Dispatcher.open(rt.config.alert.channels, paths.outbox, rt.log);
+    } catch (err) {
+      // Queued deliveries must not vanish: refuse to start rather than overwrite the file.
+      throw new RuntimeFailure(`alert: ${(err as Error).message}`);
+    }
+    return new AlertRunner(rt, engine, paths, log, dispatcher, opts.stdout, dir);
   }
 
   describe(): string {
-    return `log ${this.paths.logDir}/alerts.jsonl, state ${this.paths.state}`;
+    const channels = this.dispatcher.channelNames();
+    return `log ${this.paths.logDir}/alerts.jsonl, state ${this.paths.state}` +
+      (channels.length ? `, channels ${channels.join(", ")}` : "");
   }
 
   async onSample(sample: Sample): Promise<void> {
-    for (const n of this.engine.evaluate(sample, Date.parse(sample.timestamp))) {
-      await this.deliver(n);
+    const now = Date.parse(sample.timestamp);
+    const notifications = this.engine.evaluate(sample, now);
+    const silences = notifications.length ? await this.silences() : [];
+    for (const n of notifications) {
+      const silence = isSilenced(n.labels, silences, now);
+      await this.deliver(n, silence?.id);
+      this.dispatcher.route(n, now, { silenced: silence !== undefined });
     }
+    // Queued deliveries reach the disk before the state that says they were sent.
+    await this.dispatcher.persist();
     await this.save();
+    await this.dispatcher.flush(Date.now(), this.engine.active());
   }
 
   /** Saves the state; throws RuntimeFailure when it could not be saved (the exit status says so). */
@@ -117,12 +146,29 @@ export class AlertRunner {
     if (this.stateError) throw new RuntimeFailure(`alert: state not saved: ${this.stateError}`);
   }
 
-  private async deliver(n: AlertNotification) {
-    const line = notificationLine(n);
-    if (this.stdout) writeStdout(line + "\n");
-    else this.rt.log.warn(`alert: ${line}`);
+  /** Active silences; an unreadable file is reported (once) and silences nothing. */
+  private async silences(): Promise<Silence[]> {
     try {
-      await this.log.append({ ...n });
+      const list = await this.silenceStore.list();
+      this.silenceError = "";
+      return list;
+    } catch (err) {
+      const why = (err as Error).message;
+      if (why !== this.silenceError) this.rt.log.error(`alert: ${why}; no alert is silenced`);
+      this.silenceError = why;
+      return [];
+    }
+  }
+
+  private async deliver(n: AlertNotification, silencedBy?: string) {
+    // A silenced notification is only logged: the alert log keeps the whole history.
+    if (!silencedBy) {
+      const line = notificationLine(n);
+      if (this.stdout) writeStdout(line + "\n");
+      else this.rt.log.warn(`alert: ${line}`);
+    }
+    try {
+      await this.log.append(silencedBy ? { ...n, silenced: silencedBy } : { ...n });
       this.logError = "";
     } catch (err) {
       // The alert log fails alone: stdout or the journal still has the notification.

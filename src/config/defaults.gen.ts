@@ -51,6 +51,7 @@ export const EMBEDDED_DEFAULTS: SysmonConfig = {
     cors_origins: [],
   },
   alert: {
+    channels: {},
     rules: {
       cpu_busy: {
         enabled: true,

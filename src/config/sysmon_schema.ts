@@ -52,6 +52,43 @@ const absolutePath = {
   expected: "an absolute path",
 };
 
+/** One delivery channel (alert.channels.NAME). */
+const alertChannel = s.object({
+  type: s.enum(["webhook", "slack", "alertmanager"] as const, {
+    default: "webhook",
+    description: "webhook: JSON POST (docs/alerts.md); slack: an incoming webhook; " +
+      "alertmanager: Alertmanager's API v2 (url = its base, e.g. http://127.0.0.1:9093).",
+  }),
+  url: s.string({
+    default: "",
+    secret: true,
+    description: "Where to POST. Webhook URLs carry their credentials: prefer url_file.",
+  }),
+  url_file: s.string({
+    default: "",
+    description: "A file holding the URL (first line), read at start; keeps it out of the config.",
+  }),
+  severities: s.array(s.enum(["warning", "critical"] as const), {
+    default: ["warning", "critical"],
+    description: "Severities sent to this channel.",
+  }),
+  rules: s.regex({ default: "", description: 'Only rules whose name matches; "" sends all.' }),
+  send_resolved: s.boolean({ default: true, description: "Also send resolved notifications." }),
+  timeout: s.duration({
+    default: "10s",
+    min: "100ms",
+    max: "5m",
+    description: "How long one delivery may take.",
+  }),
+  resend_interval: s.duration({
+    default: "1m",
+    min: "1s",
+    max: "1h",
+    description: "alertmanager: firing alerts are sent again this often (as Prometheus does) " +
+      "and expire after four missed resends if sysmon stops.",
+  }),
+});
+
 /** One alert rule (alert.rules.NAME); docs/alerts.md explains the semantics. */
 const alertRule = s.object({
   enabled: s.boolean({ default: true, description: "false turns the rule off." }),
@@ -470,6 +507,12 @@ export const sysmonSchema = s.object({
   }, { description: "sysmon serve: the Prometheus /metrics endpoint and the REST API." }),
 
   alert: s.object({
+    channels: s.record(alertChannel, {
+      default: {},
+      description: "Where notifications go besides stdout and the alert log (DATA/alerts/). " +
+        "Deliveries wait in a persistent outbox (DATA/state/outbox.json) and are retried with " +
+        "backoff while a channel is down, so an outage loses nothing.",
+    }),
     rules: s.record(alertRule, {
       default: DEFAULT_RULES,
       description: "Threshold rules by name. An entry replaces a default rule of the same name " +
@@ -588,8 +631,20 @@ export interface SysmonConfig {
     max_values: number;
     cors_origins: string[];
   };
-  alert: { rules: Record<string, AlertRuleConfig> };
+  alert: { channels: Record<string, AlertChannelConfig>; rules: Record<string, AlertRuleConfig> };
   collectors: CollectorsConfig;
+}
+
+/** One delivery channel as configured (durations in seconds). */
+export interface AlertChannelConfig {
+  type: "webhook" | "slack" | "alertmanager";
+  url: string;
+  url_file: string;
+  severities: ("warning" | "critical")[];
+  rules: string;
+  send_resolved: boolean;
+  timeout: number;
+  resend_interval: number;
 }
 
 /** One alert rule as configured (durations in seconds). */

@@ -1,0 +1,131 @@
+/**
+ * The persistent outbox: every delivery waits here until its channel accepted it. A channel that is
+ * down keeps its deliveries (in order) and is retried with exponential backoff; a delivery the
+ * channel refuses for good (a 4xx: the payload will not get better) is dropped and reported. The
+ * file is rewritten atomically after every change, so a crash or restart loses nothing queued.
+ * Delivery is at least once: a channel that took a message but whose answer was lost gets it again.
+ */
+import { writeJsonAtomic } from "../store/fsutil.ts";
+import type { PostResult } from "./channels/http.ts";
+import type { AlertNotification } from "./types.ts";
+
+export interface OutboxEntry {
+  id: string;
+  channel: string;
+  notification: AlertNotification;
+  /** Epoch ms it was queued. */
+  queuedAt: number;
+  attempts: number;
+  /** Epoch ms of the next attempt. */
+  due: number;
+  lastError?: string;
+}
+
+export type Sender = (n: AlertNotification) => Promise<PostResult>;
+
+export interface DeliveryReport {
+  delivered: OutboxEntry[];
+  dropped: { entry: OutboxEntry; error: string }[];
+  /** Channels that failed and will be retried, with their error. */
+  failing: Map<string, string>;
+}
+
+/** Backoff after the n-th failed attempt: 5 s, 10 s, 20 s … capped at 5 minutes. */
+export function backoffMs(attempts: number): number {
+  return Math.min(5000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+}
+
+/** Most deliveries kept per channel; beyond it the oldest go (counted and reported). */
+export const MAX_PER_CHANNEL = 10_000;
+
+export class Outbox {
+  private entries: OutboxEntry[] = [];
+  private seq = 0;
+
+  constructor(private readonly path: string) {}
+
+  /** Loads the saved queue; a corrupt file is an error naming it (never silently emptied). */
+  async load(): Promise<number> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return 0;
+      throw new Error(`outbox ${this.path}: ${(err as Error).message}`);
+    }
+    try {
+      const saved = JSON.parse(text) as { entries: OutboxEntry[] };
+      if (!Array.isArray(saved.entries)) throw new Error("no entries list");
+      this.entries = saved.entries;
+    } catch (err) {
+      throw new Error(`outbox ${this.path} is not readable JSON: ${(err as Error).message}`);
+    }
+    return this.entries.length;
+  }
+
+  size(channel?: string): number {
+    return channel ? this.entries.filter((e) => e.channel === channel).length : this.entries.length;
+  }
+
+  /** Queues `n` for `channel`; returns the deliveries dropped to stay within MAX_PER_CHANNEL. */
+  add(channel: string, n: AlertNotification, now: number): OutboxEntry[] {
+    this.entries.push({
+      id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
+      channel,
+      notification: n,
+      queuedAt: now,
+      attempts: 0,
+      due: now,
+    });
+    const mine = this.entries.filter((e) => e.channel === channel);
+    if (mine.length <= MAX_PER_CHANNEL) return [];
+    const drop = new Set(mine.slice(0, mine.length - MAX_PER_CHANNEL));
+    this.entries = this.entries.filter((e) => !drop.has(e));
+    return [...drop];
+  }
+
+  /**
+   * Tries every due delivery, oldest first, one channel at a time; a channel's first failure stops
+   * its queue until the backoff ends, so deliveries reach a channel in order.
+   */
+  async deliver(senders: ReadonlyMap<string, Sender>, now: number): Promise<DeliveryReport> {
+    const report: DeliveryReport = { delivered: [], dropped: [], failing: new Map() };
+    const blocked = new Set<string>();
+    const keep: OutboxEntry[] = [];
+    for (const e of this.entries) {
+      const send = senders.get(e.channel);
+      if (!send) {
+        // A channel removed from the configuration: nothing can deliver it any more.
+        report.dropped.push({ entry: e, error: `channel ${e.channel} is no longer configured` });
+        continue;
+      }
+      if (blocked.has(e.channel) || e.due > now) {
+        blocked.add(e.channel);
+        keep.push(e);
+        continue;
+      }
+      const result = await send(e.notification);
+      if (result.ok) {
+        report.delivered.push(e);
+        continue;
+      }
+      const error = result.error ?? `HTTP ${result.status}`;
+      if (!result.retryable) {
+        report.dropped.push({ entry: e, error });
+        continue;
+      }
+      e.attempts++;
+      e.lastError = error;
+      e.due = now + Math.max(backoffMs(e.attempts), result.retryAfterMs ?? 0);
+      blocked.add(e.channel);
+      report.failing.set(e.channel, error);
+      keep.push(e);
+    }
+    this.entries = keep;
+    return report;
+  }
+
+  async save(): Promise<void> {
+    await writeJsonAtomic(this.path, { entries: this.entries });
+  }
+}
