@@ -4,6 +4,7 @@ import type { SysmonContext } from "../src/cli/context.ts";
 import { durationFlag, globalFlags } from "../src/cli/globals.ts";
 import type { AlertListFlags, AlertRunFlags } from "../src/alert/run.ts";
 import type { AlertCheckFlags } from "../src/alert/replay.ts";
+import type { AlertExportFlags } from "../src/alert/export.ts";
 import type {
   SilenceAddFlags,
   SilenceListFlags,
@@ -162,6 +163,42 @@ async function silenceRemove(
   await runSilenceRemove(flags, id, this.env);
 }
 
+async function exportRules(this: SysmonContext, flags: AlertExportFlags): Promise<void> {
+  const { runExport } = await import("../src/alert/export.ts");
+  await runExport(flags, this.env);
+}
+
+const exportCommand = buildCommand({
+  func: exportRules,
+  parameters: {
+    flags: {
+      ...globalFlags,
+      format: {
+        kind: "enum",
+        values: ["prometheus", "alertmanager"],
+        brief: "prometheus: alerting rules over node_exporter names; alertmanager: a config",
+      },
+      output: {
+        kind: "parsed",
+        parse: String,
+        brief: "Write to FILE instead of stdout",
+        optional: true,
+        placeholder: "FILE",
+      },
+    },
+  },
+  docs: {
+    brief: "Export the rules as Prometheus alerting rules, or an Alertmanager configuration",
+    fullDescription: [
+      "--format prometheus: one alert per rule and severity over node_exporter's metric names,",
+      "with for and keep_firing_for; hysteresis has no Prometheus equivalent, so each such rule",
+      "uses the raise threshold and a comment says so (promtool check rules accepts the output).",
+      "--format alertmanager: routing, grouping and throttling as sysmon's defaults, e-mail and",
+      "Slack receivers with placeholders, critical inhibiting warning (amtool check-config).",
+    ].join("\n"),
+  },
+});
+
 const silenceRoutes = buildRouteMap({
   routes: {
     add: buildCommand({
@@ -256,6 +293,7 @@ export const alertRoutes = buildRouteMap({
     list: listCommand,
     check: checkCommand,
     silence: silenceRoutes,
+    export: exportCommand,
   },
   docs: { brief: "Threshold alerts: run the engine, list, check or replay rules, silences" },
 });

@@ -20,6 +20,7 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v openssl >/dev/null || need+=(openssl)   # self-signed certificates for the TLS test
+[ -x /usr/bin/amtool ] || need+=(prometheus-alertmanager)   # alert export and end-to-end tests
 command -v gzip >/dev/null || need+=(gzip)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

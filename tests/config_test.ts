@@ -273,7 +273,7 @@ Deno.test("merge order: defaults < /etc < user < --config; mappings merge deeply
   assertEquals(onlyEtc.files, [SYSTEM_CONFIG_FILE]);
 });
 
-Deno.test("lists and scalars replace, mappings merge, record entries replace whole", () => {
+Deno.test("lists and scalars replace, mappings merge, record entries merge like mappings", () => {
   const schema = s.object({
     tags: s.array(s.string(), { default: ["a", "b"] }),
     opts: s.object({ x: s.integer({ default: 1 }), y: s.integer({ default: 2 }) }),
@@ -289,12 +289,15 @@ Deno.test("lists and scalars replace, mappings merge, record entries replace who
   assertEquals(first.issues, []);
   assertEquals(second.issues, []);
   const merged = mergeOver(schema, mergeOver(schema, base, first.value), second.value);
-  // `hot` was replaced whole: its `for` is back to the default 60 s, not the first file's 5m.
+  // `hot` keeps the first file's `for` (5m) and takes the second file's expr.
   assertEquals(merged, {
     tags: ["c"],
     opts: { x: 1, y: 3 },
-    rules: { hot: { expr: "cpu > 95", for: 60 } },
+    rules: { hot: { expr: "cpu > 95", for: 300 } },
   });
+  // A new entry gets the defaults for what it does not say.
+  const third = validate(schema, { rules: { cold: { expr: "cpu < 1" } } }, "partial");
+  assertEquals(mergeOver(schema, base, third.value).rules, { cold: { expr: "cpu < 1", for: 60 } });
   assertEquals(base, { tags: ["a", "b"], opts: { x: 1, y: 2 }, rules: {} }); // not mutated
 });
 

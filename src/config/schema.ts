@@ -315,10 +315,27 @@ function check(
       if (!isMapping(raw)) return fail(`${shown} is not a mapping`);
       const out: Record<string, unknown> = {};
       let ok = true;
+      // Entries that are mappings layer like sections (only the keys given; mergeOver fills the
+      // rest from the entry below or the defaults), so `rules.cpu_busy: {warning: 95}` changes one
+      // threshold of a shipped rule. Other entries are whole values.
+      const entryFull = full || node.of.kind !== "object";
       for (const [key, v] of Object.entries(raw)) {
-        const r = check(node.of, v, [...path, key], true, secret, undefined, ctx);
+        const r = check(node.of, v, [...path, key], entryFull, secret, undefined, ctx);
         if (r === INVALID) ok = false;
         else out[key] = r;
+        // Keys without a default must still be named in every entry that gives one.
+        if (!entryFull && node.of.kind === "object" && isMapping(v)) {
+          for (const [field, fieldNode] of Object.entries(node.of.fields)) {
+            if (field in v || defaultValue(fieldNode) !== undefined) continue;
+            const at = [...path, key];
+            ctx.issues.push({
+              path: at,
+              at: "value",
+              text: `missing key ${formatPath([...at, field])}`,
+            });
+            ok = false;
+          }
+        }
       }
       return ok ? out : INVALID;
     }
@@ -581,8 +598,9 @@ function editDistance(a: string, b: string): number {
 // Merging
 
 /**
- * Layers a partial value (from `validate(..., "partial")`) over a full one: mappings merge key by key,
- * everything else (lists, scalars, record entries, nullable values) replaces. Returns a new value.
+ * Layers a partial value (from `validate(..., "partial")`) over a full one: mappings merge key by key
+ * (record entries that are mappings too, new ones over the defaults), everything else (lists,
+ * scalars, other record entries, nullable values) replaces. Returns a new value.
  */
 export function mergeOver<T>(node: SchemaNode, base: T, partial: unknown): T {
   if (partial === undefined) return base;
@@ -594,7 +612,12 @@ export function mergeOver<T>(node: SchemaNode, base: T, partial: unknown): T {
     return out as T;
   }
   if (node.kind === "record" && isMapping(base) && isMapping(partial)) {
-    return { ...base, ...partial } as T;
+    if (node.of.kind !== "object") return { ...base, ...partial } as T;
+    const out: Record<string, unknown> = { ...base };
+    for (const [key, v] of Object.entries(partial)) {
+      out[key] = mergeOver(node.of, key in base ? base[key] : defaultValue(node.of), v);
+    }
+    return out as T;
   }
   return partial as T;
 }

@@ -515,8 +515,9 @@ export const sysmonSchema = s.object({
     }),
     rules: s.record(alertRule, {
       default: DEFAULT_RULES,
-      description: "Threshold rules by name. An entry replaces a default rule of the same name " +
-        "whole (copy it to change a threshold); `NAME: {enabled: false}` turns one off.",
+      description: "Threshold rules by name. An entry for a shipped rule changes only the " +
+        "settings it names (cpu_busy: {warning: 95}); `NAME: {enabled: false}` turns one off; a " +
+        "new name adds a rule.",
     }),
   }, {
     description: "sysmon alert: rules over the model's metrics (docs/metrics.md). Each rule has " +
