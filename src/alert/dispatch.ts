@@ -166,7 +166,13 @@ export class Dispatcher {
       if (this.outbox.size(c.name) > 0) continue;
       const firing: PostableAlert[] = active.filter((a) => a.phase === "firing").map((a) => ({
         labels: alertLabels(a.labels),
-        annotations: { summary: a.summary, value: a.valueText },
+        // The same annotations as the first post: Alertmanager keeps only the latest set.
+        annotations: {
+          summary: a.summary,
+          description: a.description,
+          value: a.valueText,
+          threshold: a.thresholdText,
+        },
         startsAt: a.since,
         endsAt: new Date(now + RESENDS_BEFORE_EXPIRY * resendMs).toISOString(),
       }));

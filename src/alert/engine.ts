@@ -48,6 +48,9 @@ export interface ActiveAlert {
   /** ISO 8601: firing since, or pending since. */
   since: string;
   summary: string;
+  description: string;
+  /** The raise threshold of `severity`, for people. */
+  thresholdText: string;
 }
 
 interface CompiledRule {
@@ -204,6 +207,17 @@ export class AlertEngine {
         host: this.opts.host,
       };
       const valueText = formatValue(s.state.lastValue, unit);
+      const thresholdText = formatValue(c?.rule[s.state.severity]?.raise ?? null, unit);
+      const vars = {
+        rule: s.rule,
+        metric: c?.rule.metric ?? "",
+        entity: s.entity ?? "",
+        value: valueText,
+        threshold: thresholdText,
+        severity: s.state.severity,
+        host: this.opts.host,
+        unit,
+      };
       const since = s.state.phase === "firing" ? s.state.firingSince : s.state.since;
       list.push({
         key,
@@ -215,18 +229,9 @@ export class AlertEngine {
         value: s.state.lastValue,
         valueText,
         since: new Date(since ?? s.state.evaluatedAt).toISOString(),
-        summary: c
-          ? renderTemplate(c.summary, {
-            rule: s.rule,
-            metric: c.rule.metric,
-            entity: s.entity ?? "",
-            value: valueText,
-            threshold: formatValue(c.rule[s.state.severity]?.raise ?? null, unit),
-            severity: s.state.severity,
-            host: this.opts.host,
-            unit,
-          }, labels)
-          : "",
+        summary: c ? renderTemplate(c.summary, vars, labels) : "",
+        description: c ? renderTemplate(c.description, vars, labels) : "",
+        thresholdText,
       });
     }
     const phaseRank = (a: ActiveAlert) => (a.phase === "firing" ? 0 : 1);
