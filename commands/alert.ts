@@ -2,7 +2,7 @@
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { SysmonContext } from "../src/cli/context.ts";
 import { durationFlag, globalFlags } from "../src/cli/globals.ts";
-import type { AlertListFlags, AlertRunFlags } from "../src/alert/run.ts";
+import type { AlertListFlags, AlertRunFlags, AlertTestFlags } from "../src/alert/run.ts";
 import type { AlertCheckFlags } from "../src/alert/replay.ts";
 import type { AlertExportFlags } from "../src/alert/export.ts";
 import type {
@@ -199,6 +199,36 @@ const exportCommand = buildCommand({
   },
 });
 
+async function testAlerts(this: SysmonContext, flags: AlertTestFlags): Promise<void> {
+  const { testChannels } = await import("../src/alert/run.ts");
+  await testChannels(flags, this.env);
+}
+
+const testCommand = buildCommand({
+  func: testAlerts,
+  parameters: {
+    flags: {
+      ...globalFlags,
+      channel: {
+        kind: "parsed",
+        parse: String,
+        brief: "Only this channel (a name under alert.channels)",
+        optional: true,
+        placeholder: "NAME",
+      },
+    },
+  },
+  docs: {
+    brief: "Send a test notification to the channels, now, and say which worked",
+    fullDescription: [
+      "Sends one notification (alertname sysmon_test, severity warning) straight to every",
+      "channel in alert.channels, or to --channel NAME, without the outbox and without routing,",
+      "and prints ok or the error for each. Exit status 1 when a channel failed or could not be",
+      "set up, 2 for an unknown channel name.",
+    ].join("\n"),
+  },
+});
+
 const silenceRoutes = buildRouteMap({
   routes: {
     add: buildCommand({
@@ -294,6 +324,7 @@ export const alertRoutes = buildRouteMap({
     check: checkCommand,
     silence: silenceRoutes,
     export: exportCommand,
+    test: testCommand,
   },
   docs: { brief: "Threshold alerts: run the engine, list, check or replay rules, silences" },
 });

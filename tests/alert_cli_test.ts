@@ -1,6 +1,7 @@
 /** `sysmon alert run|list` as a user runs them: notifications on stdout and in the log, state kept. */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
+import { freePort } from "./helpers.ts";
 import { defaultConfig } from "../src/config/load.ts";
 
 // The shipped rules are turned off: on a busy test machine cpu_busy could start pending.
@@ -136,5 +137,42 @@ Deno.test("alert silence: a silenced alert is only logged (marked), not printed;
     assertEquals(rm.code, 0, rm.stderr);
     const ls = await sysmon(["alert", "silence", "ls", "--json", ...args]);
     assertEquals(JSON.parse(ls.stdout), []);
+  });
+});
+
+Deno.test("alert test: sends one test notification to each channel and says which worked", async () => {
+  await withDir(async (dir) => {
+    const got: Record<string, unknown>[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      got.push(await req.json());
+      return new Response("ok");
+    });
+    try {
+      const port = server.addr.port;
+      await Deno.writeTextFile(
+        `${dir}/c.yaml`,
+        `alert:\n  channels:\n    hook: { type: webhook, url: "http://127.0.0.1:${port}/h" }\n` +
+          `    dead: { type: webhook, url: "http://127.0.0.1:${freePort()}/secret-part" }\n`,
+      );
+      const r = await sysmon(["alert", "test", "--config", `${dir}/c.yaml`]);
+      assertEquals(r.code, 1, r.stderr);
+      assertMatch(r.stdout, /^hook: ok\ndead: FAILED: http:\/\/127\.0\.0\.1:\d+: /);
+      assert(!(r.stdout + r.stderr).includes("secret-part"), "the URL path was shown");
+      assertEquals(got.map((b) => [b.rule, b.kind, b.severity]), [[
+        "sysmon_test",
+        "firing",
+        "warning",
+      ]]);
+      const one = await sysmon(["alert", "test", "--config", `${dir}/c.yaml`, "--channel", "hook"]);
+      assertEquals([one.code, one.stdout], [0, "hook: ok\n"]);
+      const bad = await sysmon(["alert", "test", "--config", `${dir}/c.yaml`, "--channel", "nope"]);
+      assertEquals(bad.code, 2);
+      assertStringIncludes(
+        bad.stderr,
+        'no channel "nope" in alert.channels; configured: hook, dead',
+      );
+    } finally {
+      await server.shutdown();
+    }
   });
 });

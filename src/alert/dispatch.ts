@@ -186,4 +186,25 @@ export class Dispatcher {
   queued(): number {
     return this.outbox.size();
   }
+
+  /**
+   * Sends `n` to each channel (or the one named) at once, past the outbox and the routing: what
+   * `alert test` uses to prove a channel works. Returns each channel's outcome.
+   */
+  async test(
+    n: AlertNotification,
+    only?: string,
+  ): Promise<{ channel: string; ok: boolean; error?: string }[]> {
+    const chosen = this.channels.filter((c) => only === undefined || c.name === only);
+    const out = [];
+    for (const c of chosen) {
+      const r = await c.send(n);
+      out.push({
+        channel: c.name,
+        ok: r.ok,
+        ...(r.ok ? {} : { error: r.error ?? `HTTP ${r.status}` }),
+      });
+    }
+    return out;
+  }
 }

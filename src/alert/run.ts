@@ -253,3 +253,71 @@ export async function listAlerts(
     );
   }
 }
+
+export interface AlertTestFlags extends GlobalFlags {
+  readonly channel?: string;
+}
+
+/** A notification that says what it is, for `alert test`. */
+export function testNotification(host: string, now: number): AlertNotification {
+  const at = new Date(now).toISOString();
+  return {
+    kind: "firing",
+    rule: "sysmon_test",
+    key: "sysmon_test",
+    severity: "warning",
+    labels: { alertname: "sysmon_test", severity: "warning", host },
+    summary: `Test notification from sysmon on ${host}: this channel works`,
+    description: "Sent by `sysmon alert test`; no rule fired.",
+    value: null,
+    valueText: "n/a",
+    threshold: null,
+    thresholdText: "n/a",
+    unit: "count",
+    host,
+    startsAt: at,
+    at,
+  };
+}
+
+/** Sends a test notification to every channel, or one; exit 1 when one failed, 2 for a bad name. */
+export async function testChannels(
+  flags: AlertTestFlags,
+  env: Record<string, string | undefined>,
+): Promise<void> {
+  const rt = await setupRuntime(flags, env);
+  const names = Object.keys(rt.config.alert.channels);
+  if (flags.channel !== undefined && !names.includes(flags.channel)) {
+    throw new UsageError(
+      `no channel ${JSON.stringify(flags.channel)} in alert.channels; configured: ${
+        names.join(", ") || "none"
+      }`,
+    );
+  }
+  if (names.length === 0) {
+    writeStdout("no channel configured (alert.channels); stdout and the alert log always work\n");
+    return;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "sysmon-alert-test-" });
+  try {
+    // A throwaway outbox: a test must not leave deliveries queued for the real engine.
+    const dispatcher = await Dispatcher.open(
+      rt.config.alert.channels,
+      `${dir}/outbox.json`,
+      rt.log,
+    );
+    const results = await dispatcher.test(
+      testNotification(Deno.hostname(), Date.now()),
+      flags.channel,
+    );
+    for (const r of results) writeStdout(`${r.channel}: ${r.ok ? "ok" : `FAILED: ${r.error}`}\n`);
+    const failed = results.filter((r) => !r.ok).length;
+    const skipped = (flags.channel ? 1 : names.length) - results.length;
+    if (skipped > 0) {
+      throw new RuntimeFailure(`${skipped} channel(s) could not be set up (see above)`);
+    }
+    if (failed > 0) throw new RuntimeFailure(`${failed} of ${results.length} channel(s) failed`);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}

@@ -54,10 +54,11 @@ const absolutePath = {
 
 /** One delivery channel (alert.channels.NAME). */
 const alertChannel = s.object({
-  type: s.enum(["webhook", "slack", "alertmanager"] as const, {
+  type: s.enum(["webhook", "slack", "alertmanager", "email"] as const, {
     default: "webhook",
     description: "webhook: JSON POST (docs/alerts.md); slack: an incoming webhook; " +
-      "alertmanager: Alertmanager's API v2 (url = its base, e.g. http://127.0.0.1:9093).",
+      "alertmanager: Alertmanager's API v2 (url = its base, e.g. http://127.0.0.1:9093); " +
+      "email: SMTP (smtp_* below).",
   }),
   url: s.string({
     default: "",
@@ -68,6 +69,27 @@ const alertChannel = s.object({
     default: "",
     description: "A file holding the URL (first line), read at start; keeps it out of the config.",
   }),
+  smtp_host: s.string({ default: "", description: "email: the SMTP server." }),
+  smtp_port: s.integer({
+    default: 587,
+    min: 1,
+    max: 65535,
+    description: "email: 587 for starttls, 465 for tls, 25 inside a trusted network.",
+  }),
+  smtp_security: s.enum(["starttls", "tls", "none"] as const, {
+    default: "starttls",
+    description: "email: starttls requires the upgrade (no plain-text fallback); tls is " +
+      "TLS from the first byte; none only for a relay on this machine.",
+  }),
+  smtp_tls_verify: s.boolean({
+    default: true,
+    description: "email: check the server's certificate (false for a private CA you trust).",
+  }),
+  username: s.string({ default: "", description: "email: SMTP login; \"\" sends without." }),
+  password: s.string({ default: "", secret: true, description: "email: prefer password_file." }),
+  password_file: s.string({ default: "", description: "email: a file holding the password." }),
+  from: s.string({ default: "", description: "email: the sender address." }),
+  to: s.array(s.string(), { default: [], description: "email: the recipients." }),
   severities: s.array(s.enum(["warning", "critical"] as const), {
     default: ["warning", "critical"],
     description: "Severities sent to this channel.",
@@ -638,9 +660,18 @@ export interface SysmonConfig {
 
 /** One delivery channel as configured (durations in seconds). */
 export interface AlertChannelConfig {
-  type: "webhook" | "slack" | "alertmanager";
+  type: "webhook" | "slack" | "alertmanager" | "email";
   url: string;
   url_file: string;
+  smtp_host: string;
+  smtp_port: number;
+  smtp_security: "starttls" | "tls" | "none";
+  smtp_tls_verify: boolean;
+  username: string;
+  password: string;
+  password_file: string;
+  from: string;
+  to: string[];
   severities: ("warning" | "critical")[];
   rules: string;
   send_resolved: boolean;
