@@ -4,6 +4,7 @@
  * queue survives a restart.
  */
 import { Dispatcher } from "../src/alert/dispatch.ts";
+import { watchdogAlert } from "../src/alert/run.ts";
 import { backoffMs, Outbox } from "../src/alert/outbox.ts";
 import type { AlertNotification } from "../src/alert/types.ts";
 import type { AlertChannelConfig } from "../src/config/sysmon_schema.ts";
@@ -168,5 +169,34 @@ Deno.test("outbox: a corrupt file is an error naming it, never emptied", async (
     await box.load().catch((err) => message = err.message);
     assertStringIncludes(message, `${dir}/outbox.json is not readable JSON`);
     assertEquals(await Deno.readTextFile(`${dir}/outbox.json`), "{not json");
+  });
+});
+
+Deno.test("dispatcher: Alertmanager gets firing alerts again every resend_interval, Watchdog included", async () => {
+  await withDir(async (dir) => {
+    const posts: { labels: Record<string, string>; endsAt: string }[][] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      assertEquals(new URL(req.url).pathname, "/api/v2/alerts");
+      posts.push(await req.json());
+      return new Response("");
+    });
+    try {
+      const am: AlertChannelConfig = {
+        ...webhook(`http://127.0.0.1:${server.addr.port}`),
+        type: "alertmanager",
+        resend_interval: 60,
+      };
+      const d = await Dispatcher.open({ am }, `${dir}/outbox.json`, memoryLogger());
+      const active = [watchdogAlert("h", T0)];
+      await d.flush(T0, active);
+      await d.flush(T0 + 30_000, active); // within the interval: nothing
+      await d.flush(T0 + 61_000, active);
+      assertEquals(posts.length, 2);
+      assertEquals(posts[0][0].labels, { alertname: "Watchdog", severity: "none", host: "h" });
+      // endsAt four intervals ahead of each send: the alert expires only if the resends stop.
+      assertEquals(posts[1][0].endsAt, new Date(T0 + 61_000 + 4 * 60_000).toISOString());
+    } finally {
+      await server.shutdown();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { writeJsonAtomic } from "../store/fsutil.ts";
 import { AlertLog } from "./channels/alert_log.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { isSilenced, type Silence, silencesPath, SilenceStore } from "./silences.ts";
-import { AlertEngine, type EngineState } from "./engine.ts";
+import { type ActiveAlert, AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
 import type { AlertNotification } from "./types.ts";
 import type { Sample } from "../core/model.ts";
@@ -72,6 +72,27 @@ async function loadState(path: string, engine: AlertEngine, rt: Runtime): Promis
   }
 }
 
+/**
+ * The always-firing Watchdog (alert.watchdog): only Alertmanager channels get it, through their
+ * periodic resend, so a receiver that expects it every few minutes notices when it stops.
+ */
+export function watchdogAlert(host: string, since: number): ActiveAlert {
+  return {
+    key: "Watchdog",
+    rule: "Watchdog",
+    phase: "firing",
+    severity: "warning",
+    // severity "none", as the convention has it; the engine's own severities are warning/critical.
+    labels: { alertname: "Watchdog", severity: "none", host },
+    value: null,
+    valueText: "n/a",
+    since: new Date(since).toISOString(),
+    summary: `sysmon on ${host} is alive and evaluating its rules`,
+    description: "Always firing while sysmon runs; route it to a dead man's switch.",
+    thresholdText: "n/a",
+  };
+}
+
 /** One readable line per notification, for people watching stdout or the journal. */
 export function notificationLine(n: AlertNotification): string {
   const what = n.kind === "resolved"
@@ -89,6 +110,7 @@ export function notificationLine(n: AlertNotification): string {
 export class AlertRunner {
   private stateError = "";
   private logError = "";
+  private readonly startedAt = Date.now();
   private silenceError = "";
   private readonly silenceStore: SilenceStore;
 
@@ -137,7 +159,9 @@ export class AlertRunner {
     // Queued deliveries reach the disk before the state that says they were sent.
     await this.dispatcher.persist();
     await this.save();
-    await this.dispatcher.flush(Date.now(), this.engine.active());
+    const active = this.engine.active();
+    if (this.rt.config.alert.watchdog) active.push(watchdogAlert(Deno.hostname(), this.startedAt));
+    await this.dispatcher.flush(Date.now(), active);
   }
 
   /** Saves the state; throws RuntimeFailure when it could not be saved (the exit status says so). */

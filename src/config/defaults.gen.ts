@@ -51,6 +51,7 @@ export const EMBEDDED_DEFAULTS: SysmonConfig = {
     cors_origins: [],
   },
   alert: {
+    watchdog: false,
     channels: {},
     rules: {
       cpu_busy: {

@@ -85,7 +85,7 @@ const alertChannel = s.object({
     default: true,
     description: "email: check the server's certificate (false for a private CA you trust).",
   }),
-  username: s.string({ default: "", description: "email: SMTP login; \"\" sends without." }),
+  username: s.string({ default: "", description: 'email: SMTP login; "" sends without.' }),
   password: s.string({ default: "", secret: true, description: "email: prefer password_file." }),
   password_file: s.string({ default: "", description: "email: a file holding the password." }),
   from: s.string({ default: "", description: "email: the sender address." }),
@@ -529,6 +529,12 @@ export const sysmonSchema = s.object({
   }, { description: "sysmon serve: the Prometheus /metrics endpoint and the REST API." }),
 
   alert: s.object({
+    watchdog: s.boolean({
+      default: false,
+      description: "Send Alertmanager channels an alert named Watchdog that always fires (as " +
+        "kube-prometheus does): routed to a dead man's switch, its absence says sysmon or its " +
+        "path to Alertmanager is down.",
+    }),
     channels: s.record(alertChannel, {
       default: {},
       description: "Where notifications go besides stdout and the alert log (DATA/alerts/). " +
@@ -654,7 +660,11 @@ export interface SysmonConfig {
     max_values: number;
     cors_origins: string[];
   };
-  alert: { channels: Record<string, AlertChannelConfig>; rules: Record<string, AlertRuleConfig> };
+  alert: {
+    watchdog: boolean;
+    channels: Record<string, AlertChannelConfig>;
+    rules: Record<string, AlertRuleConfig>;
+  };
   collectors: CollectorsConfig;
 }
 
