@@ -53,6 +53,7 @@ function webhook(url: string): AlertChannelConfig {
     severities: ["warning", "critical"],
     rules: "",
     send_resolved: true,
+    max_per_hour: 0,
     timeout: 2,
     resend_interval: 60,
   };
@@ -198,5 +199,26 @@ Deno.test("dispatcher: Alertmanager gets firing alerts again every resend_interv
     } finally {
       await server.shutdown();
     }
+  });
+});
+
+Deno.test("outbox: max_per_hour holds deliveries back in order, then lets them through", async () => {
+  await withDir(async (dir) => {
+    const box = new Outbox(`${dir}/outbox.json`);
+    const sent: string[] = [];
+    const senders = new Map([["chat", (n: AlertNotification) => {
+      sent.push(n.summary);
+      return Promise.resolve({ ok: true, retryable: false });
+    }]]);
+    const limits = new Map([["chat", 2]]);
+    for (let i = 0; i < 5; i++) box.add("chat", note(i), T0);
+    await box.deliver(senders, T0, limits);
+    assertEquals(sent, ["n0", "n1"]);
+    assertEquals(box.size("chat"), 3);
+    await box.deliver(senders, T0 + 30 * 60_000, limits); // same hour: still held
+    assertEquals(sent.length, 2);
+    await box.deliver(senders, T0 + 3600_000, limits); // the first two left the window
+    assertEquals(sent, ["n0", "n1", "n2", "n3"]);
+    assertEquals(box.size("chat"), 1);
   });
 });

@@ -137,7 +137,8 @@ export class Dispatcher {
   /** Delivers what is due, saves the outbox, and resends firing alerts to Alertmanager. */
   async flush(now: number, active: ActiveAlert[]): Promise<void> {
     const senders = new Map(this.channels.map((c) => [c.name, c.send]));
-    const report = await this.outbox.deliver(senders, now);
+    const limits = new Map(this.channels.map((c) => [c.name, c.config.max_per_hour]));
+    const report = await this.outbox.deliver(senders, now, limits);
     for (const { entry, error } of report.dropped) {
       this.log.error(
         `alert: channel ${entry.channel} refused ${entry.notification.kind} ${entry.notification.key} ` +

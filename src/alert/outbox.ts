@@ -4,6 +4,7 @@
  * channel refuses for good (a 4xx: the payload will not get better) is dropped and reported. The
  * file is rewritten atomically after every change, so a crash or restart loses nothing queued.
  * Delivery is at least once: a channel that took a message but whose answer was lost gets it again.
+ * A channel's `max_per_hour` holds further deliveries back (queued, not dropped) once reached.
  */
 import { writeJsonAtomic } from "../store/fsutil.ts";
 import type { PostResult } from "./channels/http.ts";
@@ -88,7 +89,11 @@ export class Outbox {
    * Tries every due delivery, oldest first, one channel at a time; a channel's first failure stops
    * its queue until the backoff ends, so deliveries reach a channel in order.
    */
-  async deliver(senders: ReadonlyMap<string, Sender>, now: number): Promise<DeliveryReport> {
+  async deliver(
+    senders: ReadonlyMap<string, Sender>,
+    now: number,
+    limits: ReadonlyMap<string, number> = new Map(),
+  ): Promise<DeliveryReport> {
     const report: DeliveryReport = { delivered: [], dropped: [], failing: new Map() };
     const blocked = new Set<string>();
     const keep: OutboxEntry[] = [];
@@ -99,13 +104,14 @@ export class Outbox {
         report.dropped.push({ entry: e, error: `channel ${e.channel} is no longer configured` });
         continue;
       }
-      if (blocked.has(e.channel) || e.due > now) {
+      if (blocked.has(e.channel) || e.due > now || !this.allowed(e.channel, now, limits)) {
         blocked.add(e.channel);
         keep.push(e);
         continue;
       }
       const result = await send(e.notification);
       if (result.ok) {
+        this.sent(e.channel, now);
         report.delivered.push(e);
         continue;
       }
@@ -123,6 +129,24 @@ export class Outbox {
     }
     this.entries = keep;
     return report;
+  }
+
+  /** Send times per channel over the last hour, for `max_per_hour`. */
+  private readonly recent = new Map<string, number[]>();
+
+  /** Under the channel's hourly limit (0 or absent: no limit)? Waiting deliveries stay queued. */
+  private allowed(channel: string, now: number, limits: ReadonlyMap<string, number>): boolean {
+    const limit = limits.get(channel) ?? 0;
+    if (limit <= 0) return true;
+    const times = (this.recent.get(channel) ?? []).filter((t) => now - t < 3600_000);
+    this.recent.set(channel, times);
+    return times.length < limit;
+  }
+
+  private sent(channel: string, now: number) {
+    const times = this.recent.get(channel) ?? [];
+    times.push(now);
+    this.recent.set(channel, times);
   }
 
   async save(): Promise<void> {

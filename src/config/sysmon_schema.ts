@@ -96,6 +96,13 @@ const alertChannel = s.object({
   }),
   rules: s.regex({ default: "", description: 'Only rules whose name matches; "" sends all.' }),
   send_resolved: s.boolean({ default: true, description: "Also send resolved notifications." }),
+  max_per_hour: s.integer({
+    default: 0,
+    min: 0,
+    max: 100000,
+    description: "At most this many deliveries an hour (0: no limit); more wait in the " +
+      "outbox, in order, rather than flood a chat channel during an incident.",
+  }),
   timeout: s.duration({
     default: "10s",
     min: "100ms",
@@ -685,6 +692,7 @@ export interface AlertChannelConfig {
   severities: ("warning" | "critical")[];
   rules: string;
   send_resolved: boolean;
+  max_per_hour: number;
   timeout: number;
   resend_interval: number;
 }
