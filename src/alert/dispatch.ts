@@ -14,6 +14,7 @@ import {
   RESENDS_BEFORE_EXPIRY,
 } from "./channels/alertmanager.ts";
 import { redactUrl } from "./channels/http.ts";
+import { createEmailSender, type EmailSettings } from "./channels/email.ts";
 import { sendSlack } from "./channels/slack.ts";
 import { sendWebhook } from "./channels/webhook.ts";
 import { Outbox, type Sender } from "./outbox.ts";
@@ -51,6 +52,43 @@ async function channelUrl(name: string, c: AlertChannelConfig): Promise<string> 
   return url;
 }
 
+/** The e-mail channel's settings; the password comes from `password` or `password_file`. */
+async function emailSettings(name: string, c: AlertChannelConfig): Promise<EmailSettings> {
+  const missing = [
+    ...(c.smtp_host ? [] : ["smtp_host"]),
+    ...(c.from ? [] : ["from"]),
+    ...(c.to.length ? [] : ["to"]),
+  ];
+  if (missing.length) {
+    throw new Error(`alert.channels.${name}: an email channel needs ${missing.join(", ")}`);
+  }
+  if (c.password && c.password_file) {
+    throw new Error(`alert.channels.${name}: set password or password_file, not both`);
+  }
+  let password = c.password;
+  if (c.password_file) {
+    try {
+      password = (await Deno.readTextFile(c.password_file)).split("\n")[0].trim();
+    } catch (err) {
+      throw new Error(
+        `alert.channels.${name}: cannot read password_file ${c.password_file}: ` +
+          (err as Error).message,
+      );
+    }
+  }
+  return {
+    host: c.smtp_host,
+    port: c.smtp_port,
+    security: c.smtp_security,
+    username: c.username,
+    password,
+    from: c.from,
+    to: c.to,
+    timeoutMs: c.timeout * 1000,
+    tlsRejectUnauthorized: c.smtp_tls_verify,
+  };
+}
+
 export class Dispatcher {
   private constructor(
     private readonly channels: Channel[],
@@ -67,6 +105,22 @@ export class Dispatcher {
     const channels: Channel[] = [];
     for (const [name, c] of Object.entries(config)) {
       try {
+        if (c.type === "email") {
+          const settings = await emailSettings(name, c);
+          channels.push({
+            name,
+            config: c,
+            url: "",
+            ...(c.rules ? { rules: new RegExp(c.rules) } : {}),
+            send: createEmailSender(settings),
+            lastResend: 0,
+          });
+          log.info(
+            `alert: channel ${name} (email) via ${settings.host}:${settings.port} to ` +
+              `${settings.to.length} recipient(s)`,
+          );
+          continue;
+        }
         const url = await channelUrl(name, c);
         const opts = { timeoutMs: c.timeout * 1000 };
         const resendMs = c.resend_interval * 1000;
