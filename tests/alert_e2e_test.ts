@@ -5,6 +5,7 @@
  * the webhook channel delivers sysmon's payload alongside. An outage of both receivers at start
  * loses nothing and duplicates nothing (the outbox retries), and the logs never show URL secrets.
  */
+import { type Daemon, spawnDaemon } from "./daemon_util.ts";
 import { freePort } from "./helpers.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { defaultConfig } from "../src/config/load.ts";
@@ -27,74 +28,6 @@ const SKIP_NOTE = installed ? "" : ` (ignored: ${ALERTMANAGER} is not installed;
 // ---------------------------------------------------------------------------------------------
 // Child processes
 // ---------------------------------------------------------------------------------------------
-
-interface Daemon {
-  readonly name: string;
-  /** Everything the process printed on stdout. */
-  stdout(): string;
-  /** Everything the process printed on stderr. */
-  stderr(): string;
-  /** The last lines of both, for failure messages. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after 10 s; waits for the exit and the output pipes. */
-  stop(): Promise<Deno.CommandStatus>;
-  /** The exit status once the process has ended, else undefined. */
-  exited(): Deno.CommandStatus | undefined;
-}
-
-function spawnDaemon(
-  name: string,
-  cmd: string,
-  args: string[],
-  env?: Record<string, string>,
-): Daemon {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out: string[] = [];
-  const err: string[] = [];
-  const both: string[] = [];
-  const sink = (into: string[]) =>
-    new WritableStream<string>({
-      write: (c) => {
-        into.push(c);
-        both.push(c);
-      },
-    });
-  const drained = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(sink(out)),
-    child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(sink(err)),
-  ]);
-  let status: Deno.CommandStatus | undefined;
-  const ended = child.status.then((s) => status = s);
-  return {
-    name,
-    stdout: () => out.join(""),
-    stderr: () => err.join(""),
-    output: () => `--- ${name}:\n` + (both.join("").slice(-4000).trim() || "(no output)"),
-    exited: () => status,
-    async stop() {
-      if (!status) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited meanwhile */ }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* exited meanwhile */ }
-        }, 10_000);
-        await ended;
-        clearTimeout(timer);
-      }
-      await drained;
-      return status!;
-    },
-  };
-}
 
 /** Polls `check` every 250 ms until it returns true; on the deadline fails with `what` and logs. */
 async function eventually(

@@ -5,6 +5,7 @@
  * deploy/prometheus/*.yml (only target and token path replaced), so the shipped examples are what
  * is tested.
  */
+import { type Daemon as BaseDaemon, spawnDaemon } from "./daemon_util.ts";
 import { freePort } from "./helpers.ts";
 import { parse as parseYaml } from "yaml";
 import { newToken } from "../src/api/auth.ts";
@@ -35,60 +36,19 @@ const SKIP_NOTE = installed
 // Child processes
 // ---------------------------------------------------------------------------------------------
 
-interface Daemon {
-  readonly name: string;
+/** A daemon that answers HTTP at `url`. */
+interface Daemon extends BaseDaemon {
   readonly url: string;
-  /** The last lines the process printed (stdout and stderr), for failure messages. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after 10 s; waits for the exit and the output pipes. */
-  stop(): Promise<void>;
-  /** The exit status once the process has ended, else undefined. */
-  exited(): Deno.CommandStatus | undefined;
 }
 
-function spawnDaemon(
+function spawnServer(
   name: string,
   url: string,
   cmd: string,
   args: string[],
   env?: Record<string, string>,
 ): Daemon {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const chunks: string[] = [];
-  const sink = () => new WritableStream<string>({ write: (c) => void chunks.push(c) });
-  const drained = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(sink()),
-    child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(sink()),
-  ]);
-  let status: Deno.CommandStatus | undefined;
-  const ended = child.status.then((s) => status = s);
-  return {
-    name,
-    url,
-    output: () => chunks.join("").slice(-4000).trim() || "(no output)",
-    exited: () => status,
-    async stop() {
-      if (!status) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited meanwhile */ }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* exited meanwhile */ }
-        }, 10_000);
-        await ended;
-        clearTimeout(timer);
-      }
-      await drained;
-    },
-  };
+  return { ...spawnDaemon(name, cmd, args, env), url };
 }
 
 /** Polls `url` until it answers 200; fails early when the process exits. */
@@ -118,7 +78,7 @@ async function waitForOk(daemon: Daemon, url: string, timeoutMs: number): Promis
 /** `sysmon serve` on a free loopback port with a 1 s sampler; resolves once /readyz says ready. */
 async function startSysmon(dir: string, config?: string): Promise<Daemon> {
   const port = freePort();
-  const daemon = spawnDaemon("sysmon serve", `http://127.0.0.1:${port}`, Deno.execPath(), [
+  const daemon = spawnServer("sysmon serve", `http://127.0.0.1:${port}`, Deno.execPath(), [
     "run",
     "-A",
     V8_FLAGS,
@@ -152,7 +112,7 @@ async function startPrometheus(dir: string, scrapeConfigs: unknown[]): Promise<D
   };
   // JSON is YAML: no hand-written indentation to get wrong.
   await Deno.writeTextFile(`${dir}/prometheus.yml`, JSON.stringify(config, null, 2));
-  const daemon = spawnDaemon("prometheus", `http://127.0.0.1:${port}`, PROMETHEUS, [
+  const daemon = spawnServer("prometheus", `http://127.0.0.1:${port}`, PROMETHEUS, [
     `--config.file=${dir}/prometheus.yml`,
     `--storage.tsdb.path=${dir}/tsdb`,
     `--web.listen-address=127.0.0.1:${port}`,
