@@ -202,11 +202,18 @@ export class AlertRunner {
     }
   }
 
+  /** The state as last written; an idle engine (nothing pending or firing) writes nothing. */
+  private savedState = "";
+
   private async save() {
     const path = this.paths.state;
+    const state = this.engine.exportState();
+    const text = JSON.stringify(state);
+    if (text === this.savedState && !this.stateError) return;
     try {
       await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      await writeJsonAtomic(path, this.engine.exportState());
+      await writeJsonAtomic(path, state);
+      this.savedState = text;
       if (this.stateError) this.rt.log.info(`alert: ${path} is writable again`);
       this.stateError = "";
     } catch (err) {

@@ -209,7 +209,6 @@ export function createApp(ctx: ServeContext): Hono<Env> {
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c.req.raw, err);
-    httpStats.errors++;
     ctx.log.error(`http: ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.message}`);
     return errorResponse(
       c.req.raw,

@@ -40,5 +40,3 @@ export function afterLargeResponse(): void {
     }
   }, 0);
 }
-
-export const gcExposed = (): boolean => gc !== undefined;

@@ -17,7 +17,7 @@ import { selectCollectors } from "./scrape.ts";
 export const EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Counters of this server, for its own exposition. */
-export const httpStats = { requests: 0, errors: 0, unauthorized: 0, scrapes: 0 };
+export const httpStats = { requests: 0, unauthorized: 0 };
 
 function writeExtras(ctx: ServeContext, out: ExpositionWriter, self: ProcessStats | undefined) {
   if (self) writeProcessMetrics(self, out);
@@ -141,7 +141,6 @@ export const metricsRoute: Route = {
         : "collect[]";
       throw new ApiError(400, "bad_parameter", choice.error, { parameter: param });
     }
-    httpStats.scrapes++;
     const [scrape, self] = await Promise.all([
       ctx.scraper.scrape(choice.names),
       // The process's own /proc, whatever --procfs says (that may be a host's tree).
