@@ -16,31 +16,7 @@ import { sendWebhook, webhookPayload } from "../src/alert/channels/webhook.ts";
 import type { AlertNotification } from "../src/alert/types.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { freePort } from "./helpers.ts";
-
-const T0 = "2025-03-01T10:00:00.000Z";
-const T5 = "2025-03-01T10:05:00.000Z";
-const T9 = "2025-03-01T10:09:30.000Z";
-
-function firingCritical(patch: Partial<AlertNotification> = {}): AlertNotification {
-  return {
-    kind: "firing",
-    rule: "cpu_busy",
-    key: "cpu_busy",
-    severity: "critical",
-    labels: { alertname: "cpu_busy", severity: "critical", host: "web1", team: "ops" },
-    summary: "CPU busy 93.4% on web1",
-    description: "CPU usage has been above 90.0% for 5m.",
-    value: 93.4,
-    valueText: "93.4%",
-    threshold: 90,
-    thresholdText: "90.0%",
-    unit: "percent",
-    host: "web1",
-    startsAt: T0,
-    at: T0,
-    ...patch,
-  };
-}
+import { firingCritical, T0, T5, T9 } from "./alert_fixtures.ts";
 
 /** warning (since T0) → critical at T5. */
 const escalation = () => firingCritical({ kind: "escalated", previous: "warning", at: T5 });

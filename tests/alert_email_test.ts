@@ -21,31 +21,9 @@ import {
 } from "./assert.ts";
 import { freePort } from "./helpers.ts";
 import { sysmon } from "./cli_util.ts";
+import { firingCritical, T0, T9 } from "./alert_fixtures.ts";
 
-const T0 = "2025-03-01T10:00:00.000Z";
-const T9 = "2025-03-01T10:09:30.000Z";
 const PASSWORD = "s3cret-Pa55word";
-
-function firingCritical(patch: Partial<AlertNotification> = {}): AlertNotification {
-  return {
-    kind: "firing",
-    rule: "cpu_busy",
-    key: "cpu_busy",
-    severity: "critical",
-    labels: { alertname: "cpu_busy", severity: "critical", host: "web1", team: "ops" },
-    summary: "CPU busy 93.4% on web1",
-    description: "CPU usage has been above 90.0% for 5m.",
-    value: 93.4,
-    valueText: "93.4%",
-    threshold: 90,
-    thresholdText: "90.0%",
-    unit: "percent",
-    host: "web1",
-    startsAt: T0,
-    at: T0,
-    ...patch,
-  };
-}
 
 function resolvedOf(n: AlertNotification): AlertNotification {
   return {
