@@ -11,12 +11,13 @@ import {
   postAlerts,
 } from "../src/alert/channels/alertmanager.ts";
 import { postJson, type PostResult, redactUrl } from "../src/alert/channels/http.ts";
-import { headline, sendSlack, slackPayload } from "../src/alert/channels/slack.ts";
-import { sendWebhook, webhookPayload } from "../src/alert/channels/webhook.ts";
+import { headline } from "../src/alert/channels/group_text.ts";
+import { sendSlack, slackAlertPayload, slackPayload } from "../src/alert/channels/slack.ts";
+import { sendWebhook, webhookAlert, webhookPayload } from "../src/alert/channels/webhook.ts";
 import type { AlertNotification } from "../src/alert/types.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { freePort } from "./helpers.ts";
-import { firingCritical, T0, T5, T9 } from "./alert_fixtures.ts";
+import { firingCritical, groupOf, T0, T5, T9 } from "./alert_fixtures.ts";
 
 /** warning (since T0) → critical at T5. */
 const escalation = () => firingCritical({ kind: "escalated", previous: "warning", at: T5 });
@@ -92,30 +93,67 @@ const answer = (status: number, body = "", headers: Record<string, string> = {})
 // ---------------------------------------------------------------------------------------------
 // Generic webhook
 
-Deno.test("webhook payload: a firing critical alert", () => {
-  assertEquals(webhookPayload(firingCritical()), {
-    version: 1,
-    kind: "firing",
+Deno.test("webhook payload: a group of one firing critical alert", () => {
+  assertEquals(webhookPayload(groupOf([firingCritical()])), {
+    version: 2,
     status: "firing",
-    rule: "cpu_busy",
-    key: "cpu_busy",
-    severity: "critical",
-    labels: { alertname: "cpu_busy", severity: "critical", host: "web1", team: "ops" },
-    summary: "CPU busy 93.4% on web1",
-    description: "CPU usage has been above 90.0% for 5m.",
-    value: 93.4,
-    valueText: "93.4%",
-    threshold: 90,
-    thresholdText: "90.0%",
-    unit: "percent",
+    reason: "initial",
+    groupKey: '{alertname="cpu_busy"}',
+    groupLabels: { alertname: "cpu_busy" },
+    commonLabels: { alertname: "cpu_busy", severity: "critical", host: "web1", team: "ops" },
     host: "web1",
-    startsAt: T0,
-    at: T0,
+    firing: 1,
+    resolved: 0,
+    alerts: [{
+      status: "firing",
+      kind: "firing",
+      rule: "cpu_busy",
+      key: "cpu_busy",
+      severity: "critical",
+      labels: { alertname: "cpu_busy", severity: "critical", host: "web1", team: "ops" },
+      summary: "CPU busy 93.4% on web1",
+      description: "CPU usage has been above 90.0% for 5m.",
+      value: 93.4,
+      valueText: "93.4%",
+      threshold: 90,
+      thresholdText: "90.0%",
+      unit: "percent",
+      host: "web1",
+      startsAt: T0,
+      at: T0,
+    }],
   });
 });
 
+Deno.test("webhook payload: a group lists firing alerts (critical first), then resolved; common labels", () => {
+  const varWarn = firingCritical({
+    rule: "fs_space",
+    key: "fs_space//var",
+    entity: "/var",
+    severity: "warning",
+    labels: { alertname: "fs_space", severity: "warning", host: "web1", mountpoint: "/var" },
+  });
+  const rootCrit = firingCritical({
+    rule: "fs_space",
+    key: "fs_space//",
+    entity: "/",
+    labels: { alertname: "fs_space", severity: "critical", host: "web1", mountpoint: "/" },
+  });
+  const p = webhookPayload(groupOf([varWarn, resolvedFs(), rootCrit], { reason: "update" }));
+  const alerts = p.alerts as Record<string, unknown>[];
+  assertEquals(alerts.map((a) => [a.key, a.status]), [
+    ["fs_space//", "firing"],
+    ["fs_space//var", "firing"],
+    ["fs_space//var", "resolved"],
+  ]);
+  assertEquals([p.status, p.reason, p.firing, p.resolved], ["firing", "update", 2, 1]);
+  assertEquals(p.commonLabels, { alertname: "fs_space", host: "web1" });
+  // Only resolved alerts left: the group's status is resolved.
+  assertEquals(webhookPayload(groupOf([resolvedFs()])).status, "resolved");
+});
+
 Deno.test("webhook payload: an escalation keeps status firing and names the previous severity", () => {
-  const p = webhookPayload(escalation());
+  const p = webhookAlert(escalation());
   assertEquals(
     [p.kind, p.status, p.severity, p.previous, p.startsAt, p.at, "endsAt" in p],
     ["escalated", "firing", "critical", "warning", T0, T5, false],
@@ -123,7 +161,7 @@ Deno.test("webhook payload: an escalation keeps status firing and names the prev
 });
 
 Deno.test("webhook payload: a resolved per-entity alert", () => {
-  const p = webhookPayload(resolvedFs());
+  const p = webhookAlert(resolvedFs());
   assertEquals(
     [p.kind, p.status, p.severity, p.entity, p.key, p.endsAt, p.at],
     ["resolved", "resolved", "warning", "/var", "fs_space//var", T9, T9],
@@ -132,17 +170,17 @@ Deno.test("webhook payload: a resolved per-entity alert", () => {
 });
 
 Deno.test("webhook payload: a missing value is null, never NaN (JSON has no NaN)", () => {
-  const p = webhookPayload(firingCritical({ value: null, valueText: "n/a" }));
+  const p = webhookAlert(firingCritical({ value: null, valueText: "n/a" }));
   assertEquals([p.value, p.valueText], [null, "n/a"]);
   assertEquals(
-    JSON.parse(JSON.stringify(webhookPayload(firingCritical({ value: NaN })))).value,
+    JSON.parse(JSON.stringify(webhookAlert(firingCritical({ value: NaN })))).value,
     null,
   );
 });
 
 Deno.test("webhook: sendWebhook POSTs the payload as JSON", async () => {
   await withServer(answer(204), async (base, seen) => {
-    const result = await sendWebhook(`${base}/hook?token=abc`, firingCritical(), {
+    const result = await sendWebhook(`${base}/hook?token=abc`, groupOf([firingCritical()]), {
       timeoutMs: 5000,
       headers: { authorization: "Bearer t0ken" },
     });
@@ -152,7 +190,7 @@ Deno.test("webhook: sendWebhook POSTs the payload as JSON", async () => {
     assertEquals(seen[0].headers.get("content-type"), "application/json");
     assertEquals(seen[0].headers.get("authorization"), "Bearer t0ken");
     assertMatch(seen[0].headers.get("user-agent") ?? "", /^sysmon\/\d+\.\d+\.\d+/);
-    assertEquals(JSON.parse(seen[0].body), webhookPayload(firingCritical()));
+    assertEquals(JSON.parse(seen[0].body), webhookPayload(groupOf([firingCritical()])));
   });
 });
 
@@ -168,7 +206,7 @@ function strings(v: unknown): string[] {
 }
 
 Deno.test("slack payload: a firing critical alert reads at a glance", () => {
-  const msg = slackPayload(firingCritical());
+  const msg = slackAlertPayload(firingCritical());
   assertEquals(headline(firingCritical()), "[FIRING: critical] cpu_busy on web1");
   // The plain fallback has every fact.
   for (const fact of ["[FIRING: critical] cpu_busy on web1", "web1", "93.4%", "90.0%", T0]) {
@@ -196,25 +234,25 @@ Deno.test("slack payload: a firing critical alert reads at a glance", () => {
 });
 
 Deno.test("slack payload: warning is orange, resolved is green, escalation names both", () => {
-  const warning = slackPayload(firingCritical({ severity: "warning" }));
+  const warning = slackAlertPayload(firingCritical({ severity: "warning" }));
   assertEquals((warning.attachments![0] as { color: string }).color, "#f57c00");
   assertStringIncludes(strings(warning.blocks).join(), ":large_orange_circle:");
   assertStringIncludes(warning.text, "[FIRING: warning]");
 
-  const resolved = slackPayload(resolvedFs());
+  const resolved = slackAlertPayload(resolvedFs());
   assertEquals((resolved.attachments![0] as { color: string }).color, "#2e7d32");
   assertStringIncludes(strings(resolved.blocks).join(), ":large_green_circle:");
   assertStringIncludes(resolved.text, "[RESOLVED: warning] fs_space /var on web1");
   assertStringIncludes(resolved.text, `ended ${T9}`);
   assertStringIncludes(strings(resolved).join("\n"), "*Ended*");
 
-  const up = slackPayload(escalation());
+  const up = slackAlertPayload(escalation());
   assertStringIncludes(up.text, "[ESCALATED: warning → critical] cpu_busy on web1");
   assertEquals((up.attachments![0] as { color: string }).color, "#d32f2f");
 });
 
 Deno.test("slack payload: <, > and & in texts cannot become Slack markup", () => {
-  const msg = slackPayload(firingCritical({
+  const msg = slackAlertPayload(firingCritical({
     summary: "<!channel> & <https://evil.example|click>",
     labels: { alertname: "x", team: "<b>" },
   }));
@@ -225,22 +263,49 @@ Deno.test("slack payload: <, > and & in texts cannot become Slack markup", () =>
 });
 
 Deno.test("slack payload: oversized texts are clipped below Slack's limits", () => {
-  const msg = slackPayload(
+  const msg = slackAlertPayload(
     firingCritical({ summary: "s".repeat(5000), description: "d".repeat(5000) }),
   );
   for (const s of strings(msg)) assert(s.length <= 3000, `a text of ${s.length} characters`);
 });
 
+Deno.test("slack payload: a lone alert's group reads as that alert; several are listed", () => {
+  assertEquals(slackPayload(groupOf([firingCritical()])), slackAlertPayload(firingCritical()));
+  const a = firingCritical({ key: "cpu_busy/a", entity: "a", severity: "warning" });
+  const b = firingCritical({ key: "cpu_busy/b", entity: "b" });
+  const gone = firingCritical({ key: "cpu_busy/c", entity: "c", kind: "resolved", endsAt: T9 });
+  const msg = slackPayload(groupOf([a, b, gone]));
+  const top = (msg.blocks[0] as { text: { text: string } }).text.text;
+  assertEquals(top.split("\n")[0], ":red_circle: *[FIRING:2, RESOLVED:1] cpu_busy on web1*");
+  const list = strings(msg.attachments).join("\n");
+  // Critical first, then warning, then resolved, one line each.
+  const order = ["critical cpu_busy b: 93.4%", "warning cpu_busy a: 93.4%", "resolved cpu_busy c"]
+    .map((s) => list.indexOf(s));
+  assert(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `order ${order}`);
+  assertEquals((msg.attachments![0] as { color: string }).color, "#d32f2f");
+  assertStringIncludes(msg.text, "[FIRING:2, RESOLVED:1] cpu_busy on web1");
+});
+
+Deno.test("slack payload: a long group is cut with a count of what is left out", () => {
+  const many = Array.from(
+    { length: 30 },
+    (_, i) => firingCritical({ key: `k${i}`, entity: `e${i}` }),
+  );
+  const list = strings(slackPayload(groupOf(many)).attachments).join("\n");
+  assertStringIncludes(list, "… and 10 more");
+  assertEquals(list.split("\n").filter((l) => l.includes(":red_circle:")).length, 20);
+});
+
 Deno.test("slack: sendSlack POSTs the message; Slack's error text is reported", async () => {
   await withServer(answer(200, "ok"), async (base, seen) => {
-    const result = await sendSlack(`${base}/services/T000/B000/XXXX`, firingCritical(), {
+    const result = await sendSlack(`${base}/services/T000/B000/XXXX`, groupOf([firingCritical()]), {
       timeoutMs: 5000,
     });
     assertEquals(result.ok, true);
-    assertEquals(JSON.parse(seen[0].body), slackPayload(firingCritical()));
+    assertEquals(JSON.parse(seen[0].body), slackPayload(groupOf([firingCritical()])));
   });
   await withServer(answer(400, "invalid_payload"), async (base) => {
-    const result = await sendSlack(`${base}/services/T000/B000/XXXX`, firingCritical(), {
+    const result = await sendSlack(`${base}/services/T000/B000/XXXX`, groupOf([firingCritical()]), {
       timeoutMs: 5000,
     });
     assertEquals([result.ok, result.status, result.retryable], [false, 400, false]);
@@ -598,28 +663,32 @@ Deno.test("secrets: no error shows a Slack URL's path, whatever goes wrong", asy
   const opts = { timeoutMs: 3000 };
   // Connection refused: Deno's own error text carries the full URL.
   const closed = `http://127.0.0.1:${freePort()}${path}?token=XXXXSECRET`;
-  await outcome(() => sendSlack(closed, firingCritical(), opts));
+  await outcome(() => sendSlack(closed, groupOf([firingCritical()]), opts));
   // Not a URL at all (a scheme left out when pasting), or a scheme we do not speak.
-  await outcome(() => sendSlack(SLACK_URL.replace("https://", ""), firingCritical(), opts));
-  await outcome(() => sendSlack(SLACK_URL.replace("https:", "ftp:"), firingCritical(), opts));
+  await outcome(() =>
+    sendSlack(SLACK_URL.replace("https://", ""), groupOf([firingCritical()]), opts)
+  );
+  await outcome(() =>
+    sendSlack(SLACK_URL.replace("https:", "ftp:"), groupOf([firingCritical()]), opts)
+  );
   // Credentials in the URL.
   await outcome(() => postJson(`http://u:XXXXSECRET@127.0.0.1:${freePort()}/`, {}, opts));
 
   // Servers that echo the request's URL or path into their error body.
   await withServer((req) => new Response(`bad ${req.url}`, { status: 500 }), async (base) => {
-    const r = await outcome(() => sendSlack(base + path, firingCritical(), opts));
+    const r = await outcome(() => sendSlack(base + path, groupOf([firingCritical()]), opts));
     assertEquals([r.status, r.retryable], [500, true]);
   });
   await withServer(
     (req) => new Response(`no_service: ${new URL(req.url).pathname}`, { status: 404 }),
     async (base) => {
-      const r = await outcome(() => sendWebhook(base + path, firingCritical(), opts));
+      const r = await outcome(() => sendWebhook(base + path, groupOf([firingCritical()]), opts));
       assertStringIncludes(r.error!, "no_service");
     },
   );
   // A redirect to the real Slack URL names its host only.
   await withServer(answer(302, "", { location: SLACK_URL }), async (base) => {
-    const r = await outcome(() => sendSlack(`${base}/hook`, firingCritical(), opts));
+    const r = await outcome(() => sendSlack(`${base}/hook`, groupOf([firingCritical()]), opts));
     assertStringIncludes(r.error!, "redirected to https://hooks.slack.com:");
   });
   // Alertmanager behind a secret path prefix.

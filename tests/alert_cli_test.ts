@@ -158,7 +158,8 @@ Deno.test("alert test: sends one test notification to each channel and says whic
       assertEquals(r.code, 1, r.stderr);
       assertMatch(r.stdout, /^hook: ok\ndead: FAILED: http:\/\/127\.0\.0\.1:\d+: /);
       assert(!(r.stdout + r.stderr).includes("secret-part"), "the URL path was shown");
-      assertEquals(got.map((b) => [b.rule, b.kind, b.severity]), [[
+      const alerts = got.flatMap((b) => b.alerts as Record<string, unknown>[]);
+      assertEquals(alerts.map((a) => [a.rule, a.kind, a.severity]), [[
         "sysmon_test",
         "firing",
         "warning",

@@ -182,9 +182,14 @@ function amNotifications(r: Receiver, status: "firing" | "resolved"): Post[] {
   });
 }
 
-/** sysmon's own webhook payloads (version 1) of `kind` for cpu_seen. */
+/** The cpu_seen alerts of `kind` in sysmon's own webhook payloads (version 2: group messages). */
 function sysmonPayloads(r: Receiver, kind: "firing" | "resolved"): Post[] {
-  return r.posts.filter((p) => p.body.kind === kind && p.body.rule === "cpu_seen");
+  return r.posts.flatMap((p) => {
+    const alerts = (p.body.alerts ?? []) as Record<string, unknown>[];
+    return alerts
+      .filter((a) => a.kind === kind && a.rule === "cpu_seen")
+      .map((a) => ({ ...p, body: { ...a, version: p.body.version } }));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,7 +218,7 @@ async function writeConfig(
     `alert:
   channels:
     am: { type: alertmanager, url: "${amUrl}", resend_interval: 2s, timeout: 2s }
-    hook: { type: webhook, url: "${hookUrl}", timeout: 2s }
+    hook: { type: webhook, url: "${hookUrl}", timeout: 2s, group_wait: 0s, group_interval: 1s }
   rules:
 ${SHIPPED_OFF}    cpu_seen: ${rule}
 `,
@@ -326,7 +331,7 @@ Deno.test({
         }, context);
         const payload = sysmonPayloads(hook, "firing")[0];
         assertEquals(payload.path, "/hook");
-        assertEquals(payload.body.version, 1);
+        assertEquals(payload.body.version, 2);
         assertEquals(payload.body.status, "firing");
         assertEquals(payload.body.severity, "warning");
         assertEquals(payload.body.host, HOST);
@@ -410,7 +415,8 @@ Deno.test({
         await sleep(3_000);
         assertEquals(hook.posts.length, 1, `one webhook delivery, not more\n${context()}`);
         assertEquals(hook.posts[0].path, `${secretPath}?${secretQuery}`);
-        assertEquals([hook.posts[0].body.version, hook.posts[0].body.kind], [1, "firing"]);
+        assertEquals(hook.posts[0].body.version, 2);
+        assertEquals((hook.posts[0].body.alerts as { kind: string }[])[0].kind, "firing");
         assertEquals(
           amNotifications(amReceiver, "firing").length,
           1,
@@ -500,7 +506,7 @@ Deno.test({
 
         const resolved = sysmonPayloads(hook, "resolved");
         assertEquals(resolved.length, 1, context());
-        assertEquals([resolved[0].body.version, resolved[0].body.status], [1, "resolved"]);
+        assertEquals([resolved[0].body.version, resolved[0].body.status], [2, "resolved"]);
         assert(typeof resolved[0].body.endsAt === "string", "a resolved payload carries endsAt");
         const ended = (amNotifications(amReceiver, "resolved")[0].body.alerts as {
           labels: Record<string, string>;

@@ -21,7 +21,9 @@ import {
 } from "./assert.ts";
 import { freePort } from "./helpers.ts";
 import { sysmon } from "./cli_util.ts";
-import { firingCritical, T0, T9 } from "./alert_fixtures.ts";
+import { channelConfig, firingCritical, groupOf, T0, T9 } from "./alert_fixtures.ts";
+import { Dispatcher } from "../src/alert/dispatch.ts";
+import { memoryLogger } from "../src/log.ts";
 
 const PASSWORD = "s3cret-Pa55word";
 
@@ -37,7 +39,7 @@ function resolvedOf(n: AlertNotification): AlertNotification {
   };
 }
 
-function fsAlert(): AlertNotification {
+function fsAlert(patch: Partial<AlertNotification> = {}): AlertNotification {
   return firingCritical({
     rule: "fs_space",
     key: "fs_space//var",
@@ -48,6 +50,7 @@ function fsAlert(): AlertNotification {
     description: "/var on web1 is 91.0% full (threshold 80.0%).",
     valueText: "91.0%",
     thresholdText: "80.0%",
+    ...patch,
   });
 }
 
@@ -140,7 +143,7 @@ interface LocalServer {
   close(): Promise<void>;
 }
 
-async function startServer(options: SMTPServerOptions = {}): Promise<LocalServer> {
+async function startServer(options: SMTPServerOptions = {}, port = 0): Promise<LocalServer> {
   const received: Received[] = [];
   const server = new SMTPServer({
     logger: false,
@@ -163,14 +166,13 @@ async function startServer(options: SMTPServerOptions = {}): Promise<LocalServer
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(port, "127.0.0.1", () => resolve());
   });
   // Connection errors (a client refusing our certificate) are the server's to shrug off; without
   // a listener the EventEmitter would throw them.
   server.on("error", () => {});
-  const port = (server.server.address() as { port: number }).port;
   return {
-    port,
+    port: (server.server.address() as { port: number }).port,
     received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -230,7 +232,10 @@ async function selfSignedCert(): Promise<{ key: string; cert: string }> {
 // The message (pure)
 
 Deno.test("emailMessage: subject, facts in the text body, X-Sysmon headers", () => {
-  const m = emailMessage(firingCritical(), { from: "a@example.test", to: ["b@example.test"] });
+  const m = emailMessage(groupOf([firingCritical()]), {
+    from: "a@example.test",
+    to: ["b@example.test"],
+  });
   assertEquals(m.subject, "[FIRING: critical] cpu_busy on web1");
   assertEquals(m.from, "a@example.test");
   assertEquals(m.to, ["b@example.test"]);
@@ -244,7 +249,7 @@ Deno.test("emailMessage: subject, facts in the text body, X-Sysmon headers", () 
   assertEquals(m.headers["Auto-Submitted"], "auto-generated");
   assert(!/Ended/.test(m.text), "a firing alert has not ended");
 
-  const r = emailMessage(resolvedOf(fsAlert()), { from: "a@example.test", to: [] });
+  const r = emailMessage(groupOf([resolvedOf(fsAlert())]), { from: "a@example.test", to: [] });
   assertEquals(r.subject, "[RESOLVED: warning] fs_space /var on web1");
   assertEquals(r.headers["X-Sysmon-Status"], "resolved");
   assertEquals(r.headers["X-Sysmon-Alert"], "fs_space//var");
@@ -257,7 +262,7 @@ Deno.test("emailMessage: the HTML body escapes what the alert carries", () => {
     summary: `<script>alert("x")</script> & more`,
     labels: { alertname: "cpu_busy", note: "<b>" },
   });
-  const { html, text } = emailMessage(n, { from: "a@example.test", to: [] });
+  const { html, text } = emailMessage(groupOf([n]), { from: "a@example.test", to: [] });
   assert(!html.includes("<script>"), "summary markup must be escaped");
   assertStringIncludes(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more");
   assertStringIncludes(html, "note=&lt;b&gt;");
@@ -271,27 +276,56 @@ Deno.test("emailMessage: a CR/LF in an entity cannot add a header", () => {
     key: "fs_space//x\r\nBcc: evil@example.test",
     entity: "/x\r\nBcc: y",
   });
-  const m = emailMessage(n, { from: "a@example.test", to: [] });
+  const m = emailMessage(groupOf([n]), { from: "a@example.test", to: [] });
   for (const value of [m.subject, ...Object.values(m.headers)]) {
     assert(!/[\r\n]/.test(value), `header value on one line: ${JSON.stringify(value)}`);
   }
 });
 
+Deno.test("emailMessage: a group of several lists each alert; one thread per group", () => {
+  const s = { from: "a@example.test", to: ["b@example.test"] };
+  const var_ = fsAlert();
+  const root = fsAlert({
+    key: "fs_space//",
+    entity: "/",
+    severity: "critical",
+    valueText: "97.0%",
+  });
+  const home = resolvedOf(fsAlert({ key: "fs_space//home", entity: "/home" }));
+  const m = emailMessage(groupOf([var_, root, home]), s);
+  assertEquals(m.subject, "[FIRING:2, RESOLVED:1] fs_space on web1");
+  const items = m.text.split("\n").filter((l) => l.startsWith("* "));
+  assertEquals(items.map((l) => l.split(":")[0]), [
+    "* critical fs_space /",
+    "* warning fs_space /var",
+    "* resolved fs_space /home",
+  ]);
+  assertStringIncludes(m.text, "97.0%");
+  assertEquals(m.headers["X-Sysmon-Severity"], "critical");
+  assertEquals(m.headers["X-Sysmon-Status"], "firing");
+  assertEquals(m.headers["X-Sysmon-Group"], '{alertname="fs_space"}');
+  assertStringIncludes(m.html, "fs_space /home");
+  // A later message of the same group threads with this one, whatever alerts it carries.
+  const later = emailMessage(groupOf([home], { groupKey: '{alertname="fs_space"}' }), s);
+  assertEquals(later.headers["References"], m.headers["References"]);
+});
+
 Deno.test("threading: firing and resolved of one alert share References, others do not", () => {
   const s = { from: "sysmon <alerts@example.test>", to: [] };
-  const firing = emailMessage(firingCritical(), s).headers;
-  const resolved = emailMessage(resolvedOf(firingCritical()), s).headers;
-  const escalated = emailMessage(firingCritical({ kind: "escalated", previous: "warning" }), s)
-    .headers;
+  const firing = emailMessage(groupOf([firingCritical()]), s).headers;
+  const resolved = emailMessage(groupOf([resolvedOf(firingCritical())]), s).headers;
+  const escalated =
+    emailMessage(groupOf([firingCritical({ kind: "escalated", previous: "warning" })]), s)
+      .headers;
   assertMatch(firing["References"], /^<[^<>@\s]+@example\.test>$/);
   assertEquals(resolved["References"], firing["References"]);
   assertEquals(resolved["In-Reply-To"], firing["In-Reply-To"]);
   assertEquals(firing["In-Reply-To"], firing["References"]);
   assertEquals(escalated["References"], firing["References"]);
 
-  const other = emailMessage(fsAlert(), s).headers;
+  const other = emailMessage(groupOf([fsAlert()]), s).headers;
   assertNotEquals(other["References"], firing["References"]);
-  const otherHost = emailMessage(firingCritical({ host: "web2" }), s).headers;
+  const otherHost = emailMessage(groupOf([firingCritical({ host: "web2" })]), s).headers;
   assertNotEquals(otherHost["References"], firing["References"]);
   // Keys that slug alike still differ (the hash covers the exact key).
   assertNotEquals(
@@ -308,7 +342,7 @@ Deno.test("plain SMTP: one message reaches two recipients with headers and facts
   const server = await startServer({ authOptional: true });
   try {
     const send = createEmailSender(settings(server.port));
-    const result = await send(firingCritical());
+    const result = await send(groupOf([firingCritical()]));
     assertEquals(result, { ok: true, retryable: false });
     assertEquals(server.received.length, 1);
     const got = server.received[0];
@@ -323,7 +357,10 @@ Deno.test("plain SMTP: one message reaches two recipients with headers and facts
     assertEquals(mail.headers.get("subject"), "[FIRING: critical] cpu_busy on web1");
     assertEquals(mail.headers.get("x-sysmon-alert"), "cpu_busy");
     assertEquals(mail.headers.get("x-sysmon-status"), "firing");
-    const thread = threadId(firingCritical(), "alerts@example.test");
+    const thread = threadId(
+      { host: "web1", key: groupOf([firingCritical()]).groupKey },
+      "alerts@example.test",
+    );
     assertEquals(mail.headers.get("references"), thread);
     assertEquals(mail.headers.get("in-reply-to"), thread);
     assertMatch(mail.headers.get("message-id") ?? "", /^<.+@.+>$/);
@@ -333,7 +370,7 @@ Deno.test("plain SMTP: one message reaches two recipients with headers and facts
     }
 
     // The second send reuses the transport and threads with the first.
-    assertEquals((await send(resolvedOf(firingCritical()))).ok, true);
+    assertEquals((await send(groupOf([resolvedOf(firingCritical())]))).ok, true);
     const second = parseMail(server.received[1].raw);
     assertEquals(second.headers.get("references"), thread);
     assertEquals(second.headers.get("x-sysmon-status"), "resolved");
@@ -363,13 +400,16 @@ Deno.test("STARTTLS with AUTH: delivered; a wrong password is final and never sh
       password: PASSWORD,
       tlsRejectUnauthorized: false,
     });
-    assertEquals(await createEmailSender(good)(firingCritical()), { ok: true, retryable: false });
+    assertEquals(await createEmailSender(good)(groupOf([firingCritical()])), {
+      ok: true,
+      retryable: false,
+    });
     assertEquals(server.received.length, 1);
     assertEquals(server.received[0].secure, true, "delivered over TLS");
     assertEquals(server.received[0].user, "sysmon");
 
     const wrong = "wrong-" + PASSWORD;
-    const bad = await createEmailSender({ ...good, password: wrong })(firingCritical());
+    const bad = await createEmailSender({ ...good, password: wrong })(groupOf([firingCritical()]));
     assertEquals(bad.ok, false);
     assertEquals(bad.retryable, false, "535 is final");
     assertStringIncludes(bad.error ?? "", "535");
@@ -380,7 +420,7 @@ Deno.test("STARTTLS with AUTH: delivered; a wrong password is final and never sh
 
     // The certificate is checked unless told otherwise (self-signed here): nothing is sent.
     const strict = await createEmailSender({ ...good, tlsRejectUnauthorized: true })(
-      firingCritical(),
+      groupOf([firingCritical()]),
     );
     assertEquals(strict.ok, false);
     assertEquals(server.received.length, 1);
@@ -395,7 +435,7 @@ Deno.test("implicit TLS (security tls): delivered over TLS from the first byte",
   try {
     const result = await createEmailSender(
       settings(server.port, { security: "tls", tlsRejectUnauthorized: false }),
-    )(firingCritical());
+    )(groupOf([firingCritical()]));
     assertEquals(result, { ok: true, retryable: false });
     assertEquals(server.received.length, 1);
     assertEquals(server.received[0].secure, true);
@@ -417,7 +457,7 @@ Deno.test("starttls never falls back to plain text when the server offers no STA
   try {
     const result = await createEmailSender(
       settings(server.port, { security: "starttls", username: "sysmon", password: PASSWORD }),
-    )(firingCritical());
+    )(groupOf([firingCritical()]));
     assertEquals(result.ok, false);
     assertEquals(authTried, false, "the password never went over plain text");
     assertEquals(server.received.length, 0);
@@ -428,7 +468,7 @@ Deno.test("starttls never falls back to plain text when the server offers no STA
 
 Deno.test("a refused connection is retryable", async () => {
   const port = freePort();
-  const result = await createEmailSender(settings(port))(firingCritical());
+  const result = await createEmailSender(settings(port))(groupOf([firingCritical()]));
   assertEquals(result.ok, false);
   assertEquals(result.retryable, true);
   assertStringIncludes(result.error ?? "", `smtp 127.0.0.1:${port}`);
@@ -444,7 +484,7 @@ Deno.test("a server that never greets times out, retryable", async () => {
     const started = Date.now();
     const result = await createEmailSender(
       settings((listener.addr as Deno.NetAddr).port, { timeoutMs: 300 }),
-    )(firingCritical());
+    )(groupOf([firingCritical()]));
     assertEquals(result.ok, false);
     assertEquals(result.retryable, true);
     assertStringIncludes(result.error ?? "", "300ms");
@@ -479,7 +519,7 @@ for (
       }),
     });
     try {
-      const result = await createEmailSender(settings(server.port))(firingCritical());
+      const result = await createEmailSender(settings(server.port))(groupOf([firingCritical()]));
       assertEquals(result.ok, false);
       assertEquals(result.retryable, retryable, result.error);
       assertStringIncludes(result.error ?? "", String(code));
@@ -501,13 +541,13 @@ Deno.test("recipients refused for now and for good: retryable; one accepted: del
   try {
     const mixed = await createEmailSender(
       settings(server.port, { to: ["ops@example.test", "gone@example.test"] }),
-    )(firingCritical());
+    )(groupOf([firingCritical()]));
     assertEquals(mixed.ok, false);
     assertEquals(mixed.retryable, true);
 
     const partial = await createEmailSender(
       settings(server.port, { to: ["gone@example.test", "oncall@example.test"] }),
-    )(firingCritical());
+    )(groupOf([firingCritical()]));
     assertEquals(partial.ok, true);
     assertEquals(server.received.map((r) => r.rcptTo), [["oncall@example.test"]]);
   } finally {
@@ -536,7 +576,7 @@ Deno.test("smtpFailure: classification without a server, and the password masked
 
 Deno.test("no recipients: a clear, final error without connecting", async () => {
   const port = freePort();
-  const result = await createEmailSender(settings(port, { to: [] }))(firingCritical());
+  const result = await createEmailSender(settings(port, { to: [] }))(groupOf([firingCritical()]));
   assertEquals(result, {
     ok: false,
     retryable: false,
@@ -569,6 +609,59 @@ Deno.test("alert.channels email: `sysmon alert test` delivers through the config
     assertStringIncludes(bad.stderr, "alert.channels.mail: an email channel needs from, to");
   } finally {
     await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// An outage through the dispatcher and its outbox
+
+Deno.test("SMTP outage: mail queued while the server refuses arrives after recovery, in order, once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sysmon-email-outage-" });
+  const port = freePort();
+  const log = memoryLogger("debug");
+  const mail = channelConfig({
+    type: "email",
+    smtp_host: "127.0.0.1",
+    smtp_port: port,
+    smtp_security: "none",
+    password: PASSWORD,
+    from: "sysmon <alerts@example.test>",
+    to: ["ops@example.test"],
+    group_by: ["..."],
+    group_wait: 0,
+    group_interval: 1,
+  });
+  const t0 = Date.parse(T0);
+  const open = () => Dispatcher.open({ mail }, `${dir}/outbox.json`, log);
+  let server: LocalServer | undefined;
+  try {
+    let d = await open();
+    d.route(fsAlert(), t0);
+    await d.flush(t0, []);
+    d.route(firingCritical(), t0 + 1000);
+    await d.flush(t0 + 1000, []);
+    assertEquals(d.queued(), 2);
+    assertStringIncludes(log.lines.join("\n"), "channel mail failed (smtp 127.0.0.1:");
+    // A restart while the server is still down: the queue and the groups come back from disk.
+    d = await open();
+    d.route(resolvedOf(fsAlert()), t0 + 2000);
+    await d.flush(t0 + 2000, []);
+    assertEquals(d.queued(), 3);
+
+    server = await startServer({ authOptional: true }, port);
+    await d.flush(t0 + 10 * 60_000, []);
+    await d.flush(t0 + 20 * 60_000, []);
+    const subjects = server.received.map((r) => parseMail(r.raw).headers.get("subject"));
+    assertEquals(subjects, [
+      "[FIRING: warning] fs_space /var on web1",
+      "[FIRING: critical] cpu_busy on web1",
+      "[RESOLVED: warning] fs_space /var on web1",
+    ]);
+    assertEquals(d.queued(), 0);
+    assert(!log.lines.join("\n").includes(PASSWORD), "the password was logged");
+  } finally {
+    await server?.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

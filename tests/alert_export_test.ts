@@ -7,6 +7,7 @@
 import { parse as parseYaml } from "yaml";
 import {
   alertmanagerConfig,
+  alertmanagerOptionsFrom,
   annotationTemplate,
   labelMatcher,
   metricExpression,
@@ -19,6 +20,7 @@ import { RuntimeFailure } from "../src/cli/errors.ts";
 import { defaultConfig } from "../src/config/load.ts";
 import type { AlertRuleConfig } from "../src/config/sysmon_schema.ts";
 import { catalog } from "../src/core/catalog.ts";
+import { channelConfig } from "./alert_fixtures.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
 import { FIXTURES } from "./helpers.ts";
 
@@ -512,11 +514,13 @@ Deno.test({
   ignore: amtoolNote !== "",
   async fn() {
     await withDir(async (dir) => {
-      await Deno.writeTextFile(`${dir}/alertmanager.yml`, alertmanagerConfig());
-      const r = await run(AMTOOL, ["check-config", `${dir}/alertmanager.yml`]);
-      assertEquals(r.code, 0, r.output);
-      assertStringIncludes(r.output, "SUCCESS");
-      assertStringIncludes(r.output, "1 inhibit rules");
+      for (const opts of [{}, alertmanagerOptionsFrom(CHANNELS)]) {
+        await Deno.writeTextFile(`${dir}/alertmanager.yml`, alertmanagerConfig(opts));
+        const r = await run(AMTOOL, ["check-config", `${dir}/alertmanager.yml`]);
+        assertEquals(r.code, 0, r.output);
+        assertStringIncludes(r.output, "SUCCESS");
+        assertStringIncludes(r.output, "1 inhibit rules");
+      }
     });
   },
 });
@@ -551,6 +555,63 @@ Deno.test("export: Alertmanager routing, receivers and inhibition; no secret in 
   const custom = parseYaml(alertmanagerConfig({ emailTo: "a@b.example", groupBy: ["alertname"] }));
   assertEquals(custom.route.group_by, ["alertname"]);
   assertEquals(custom.receivers[0].email_configs[0].to, "a@b.example");
+});
+
+/** sysmon channels whose grouping and addresses the Alertmanager export takes over. */
+const CHANNELS = {
+  hook: channelConfig({ url: "http://127.0.0.1:1/h", group_by: ["..."] }),
+  chat: channelConfig({
+    type: "slack",
+    url: "https://hooks.slack.com/services/T/B/SECRET",
+    url_file: "",
+    group_by: ["alertname", "host", "mountpoint"],
+    group_wait: 10,
+    group_interval: 90,
+    repeat_interval: 86400 + 3600,
+  }),
+  mail: channelConfig({
+    type: "email",
+    smtp_host: "mail.example.net",
+    smtp_port: 465,
+    password: "hunter2-secret",
+    from: "sysmon@example.net",
+    to: ["a@example.net", "b@example.net"],
+    group_by: ["alertname", "host"],
+    group_wait: 45,
+    group_interval: 600,
+    repeat_interval: 7200,
+  }),
+};
+
+Deno.test("export: the Alertmanager route groups as sysmon's channels do; addresses but no secrets", () => {
+  const text = alertmanagerConfig(alertmanagerOptionsFrom(CHANNELS));
+  // deno-lint-ignore no-explicit-any
+  const am = parseYaml(text) as any;
+  // The e-mail channel wins; host is Prometheus's instance.
+  assertEquals(am.route, {
+    receiver: "ops",
+    group_by: ["alertname", "instance"],
+    group_wait: "45s",
+    group_interval: "10m",
+    repeat_interval: "2h",
+  });
+  assertEquals(am.receivers[0].email_configs[0].to, "a@example.net, b@example.net");
+  assertEquals(am.receivers[0].email_configs[0].from, "sysmon@example.net");
+  assertEquals(am.receivers[0].email_configs[0].smarthost, "mail.example.net:465");
+  for (const secret of ["hunter2-secret", "SECRET", "hooks.slack.com"]) {
+    assert(!text.includes(secret), `${secret} copied into the Alertmanager configuration`);
+  }
+  // Without e-mail, Slack's grouping (instance added once, timings as Alertmanager writes them).
+  const slack = alertmanagerOptionsFrom({ chat: CHANNELS.chat, hook: CHANNELS.hook });
+  assertEquals(slack, {
+    groupBy: ["alertname", "instance", "mountpoint"],
+    groupWait: "10s",
+    groupInterval: "1m30s",
+    repeatInterval: "1d1h",
+  });
+  // "..." stays alone; no channels: the defaults.
+  assertEquals(alertmanagerOptionsFrom({ hook: CHANNELS.hook }).groupBy, ["..."]);
+  assertEquals(alertmanagerOptionsFrom({}), {});
 });
 
 // ---------------------------------------------------------------------------------------------

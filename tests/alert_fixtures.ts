@@ -1,5 +1,7 @@
 /** A notification shared by the channel tests: critical cpu_busy on web1, firing since T0. */
+import type { GroupMessage } from "../src/alert/grouping.ts";
 import type { AlertNotification } from "../src/alert/types.ts";
+import type { AlertChannelConfig } from "../src/config/sysmon_schema.ts";
 
 export const T0 = "2025-03-01T10:00:00.000Z";
 export const T5 = "2025-03-01T10:05:00.000Z";
@@ -22,6 +24,50 @@ export function firingCritical(patch: Partial<AlertNotification> = {}): AlertNot
     host: "web1",
     startsAt: T0,
     at: T0,
+    ...patch,
+  };
+}
+
+/** A group message of these alerts (resolved ones among them go to `resolved`). */
+export function groupOf(
+  alerts: AlertNotification[],
+  patch: Partial<GroupMessage> = {},
+): GroupMessage {
+  return {
+    groupKey: `{alertname="${alerts[0]?.rule ?? ""}"}`,
+    groupLabels: { alertname: alerts[0]?.rule ?? "" },
+    firing: alerts.filter((n) => n.kind !== "resolved"),
+    resolved: alerts.filter((n) => n.kind === "resolved"),
+    reason: "initial",
+    ...patch,
+  };
+}
+
+/** A channel's configuration: the schema's defaults (a webhook) with `patch` on top. */
+export function channelConfig(patch: Partial<AlertChannelConfig> = {}): AlertChannelConfig {
+  return {
+    type: "webhook",
+    url: "",
+    url_file: "",
+    smtp_host: "",
+    smtp_port: 587,
+    smtp_security: "starttls",
+    smtp_tls_verify: true,
+    username: "",
+    password: "",
+    password_file: "",
+    from: "",
+    to: [],
+    severities: ["warning", "critical"],
+    rules: "",
+    send_resolved: true,
+    max_per_hour: 0,
+    timeout: 2,
+    resend_interval: 60,
+    group_by: ["alertname"],
+    group_wait: 30,
+    group_interval: 300,
+    repeat_interval: 4 * 3600,
     ...patch,
   };
 }

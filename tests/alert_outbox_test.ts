@@ -5,9 +5,10 @@
  */
 import { Dispatcher } from "../src/alert/dispatch.ts";
 import { watchdogAlert } from "../src/alert/run.ts";
-import { backoffMs, Outbox } from "../src/alert/outbox.ts";
+import { backoffMs, type Delivery, Outbox } from "../src/alert/outbox.ts";
 import type { AlertNotification } from "../src/alert/types.ts";
 import type { AlertChannelConfig } from "../src/config/sysmon_schema.ts";
+import { channelConfig } from "./alert_fixtures.ts";
 import { memoryLogger } from "../src/log.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { freePort } from "./helpers.ts";
@@ -36,27 +37,9 @@ function note(i: number, kind: AlertNotification["kind"] = "firing"): AlertNotif
   };
 }
 
+/** A webhook channel that sends each alert alone and at once: these tests are about the outbox. */
 function webhook(url: string): AlertChannelConfig {
-  return {
-    type: "webhook",
-    url,
-    url_file: "",
-    smtp_host: "",
-    smtp_port: 587,
-    smtp_security: "starttls",
-    smtp_tls_verify: true,
-    username: "",
-    password: "",
-    password_file: "",
-    from: "",
-    to: [],
-    severities: ["warning", "critical"],
-    rules: "",
-    send_resolved: true,
-    max_per_hour: 0,
-    timeout: 2,
-    resend_interval: 60,
-  };
+  return channelConfig({ url, group_by: ["..."], group_wait: 0, group_interval: 1 });
 }
 
 async function withDir(fn: (dir: string) => Promise<void>) {
@@ -91,21 +74,21 @@ Deno.test("dispatcher: a receiver down while alerts fire gets them all after rec
     // A restart meanwhile: the queue comes back from the file.
     const d2 = await Dispatcher.open({ hook: webhook(url) }, `${dir}/outbox.json`, log);
     assertEquals(d2.queued(), 3);
-    d2.route(note(3, "resolved"), T0 + 3000);
+    d2.route(note(0, "resolved"), T0 + 3000);
     await d2.persist();
 
     // The receiver comes back; after the backoff every notification arrives once, in order.
     const got: string[] = [];
     const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async (req) => {
-      const body = await req.json();
-      got.push(`${body.kind} ${body.summary}`);
+      const { alerts: [alert] } = await req.json();
+      got.push(`${alert.kind} ${alert.summary}`);
       return new Response("ok");
     });
     try {
       await d2.flush(T0 + 2000, []); // still inside the backoff: nothing is sent
       assertEquals(got, []);
       await d2.flush(T0 + 10 * 60_000, []);
-      assertEquals(got, ["firing n0", "firing n1", "firing n2", "resolved n3"]);
+      assertEquals(got, ["firing n0", "firing n1", "firing n2", "resolved n0"]);
       assertEquals(d2.queued(), 0);
       await d2.flush(T0 + 20 * 60_000, []);
       assertEquals(got.length, 4, "delivered twice");
@@ -121,9 +104,9 @@ Deno.test("dispatcher: a 4xx is dropped and reported; routing by severity, rules
   await withDir(async (dir) => {
     const got: string[] = [];
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      const body = await req.json();
-      got.push(`${new URL(req.url).pathname} ${body.kind}`);
-      return new Response("bad", { status: body.summary === "n1" ? 400 : 200 });
+      const { alerts: [alert] } = await req.json();
+      got.push(`${new URL(req.url).pathname} ${alert.kind}`);
+      return new Response("bad", { status: alert.summary === "n1" ? 400 : 200 });
     });
     const base = `http://127.0.0.1:${server.addr.port}`;
     const log = memoryLogger("debug");
@@ -142,8 +125,9 @@ Deno.test("dispatcher: a 4xx is dropped and reported; routing by severity, rules
       assert(log.lines.some((l) => l.includes("alert.channels.broken: cannot read url_file")));
       d.route(note(0), T0);
       d.route(note(1), T0);
-      d.route(note(2, "resolved"), T0);
       await d.flush(T0, []);
+      d.route(note(0, "resolved"), T0 + 1000);
+      await d.flush(T0 + 1000, []);
       assertEquals(got.sort(), [
         "/all firing",
         "/all firing",
@@ -154,7 +138,7 @@ Deno.test("dispatcher: a 4xx is dropped and reported; routing by severity, rules
       assertEquals(d.queued(), 0);
       assertStringIncludes(
         log.lines.filter((l) => l.includes("refused")).join("\n"),
-        "refused firing cpu_busy/1 for good",
+        "refused group {}/cpu_busy/1 (1 firing, 0 resolved) for good",
       );
     } finally {
       await server.shutdown();
@@ -206,12 +190,12 @@ Deno.test("outbox: max_per_hour holds deliveries back in order, then lets them t
   await withDir(async (dir) => {
     const box = new Outbox(`${dir}/outbox.json`);
     const sent: string[] = [];
-    const senders = new Map([["chat", (n: AlertNotification) => {
-      sent.push(n.summary);
+    const senders = new Map([["chat", (d: Delivery) => {
+      sent.push(d.notification?.summary ?? "?");
       return Promise.resolve({ ok: true, retryable: false });
     }]]);
     const limits = new Map([["chat", 2]]);
-    for (let i = 0; i < 5; i++) box.add("chat", note(i), T0);
+    for (let i = 0; i < 5; i++) box.add("chat", { notification: note(i) }, T0);
     await box.deliver(senders, T0, limits);
     assertEquals(sent, ["n0", "n1"]);
     assertEquals(box.size("chat"), 3);

@@ -1,7 +1,9 @@
 /**
  * Routing notifications to the configured channels (alert.channels) through the persistent outbox,
- * and Alertmanager's periodic resend of firing alerts. A channel that cannot be set up (no URL, an
- * unreadable url_file) is reported by name and left out; the others work.
+ * and Alertmanager's periodic resend of firing alerts. Webhook, Slack and e-mail channels group
+ * notifications first (./grouping.ts, each channel its own group_by and timings); Alertmanager gets
+ * every notification at once and groups with its own route. A channel that cannot be set up (no
+ * URL, an unreadable url_file, bad grouping) is reported by name and left out; the others work.
  */
 import type { AlertChannelConfig } from "../config/sysmon_schema.ts";
 import type { Logger } from "../log.ts";
@@ -17,7 +19,8 @@ import { redactUrl } from "./channels/http.ts";
 import { createEmailSender, type EmailSettings } from "./channels/email.ts";
 import { sendSlack } from "./channels/slack.ts";
 import { sendWebhook } from "./channels/webhook.ts";
-import { Outbox, type Sender } from "./outbox.ts";
+import { Grouper, type GroupMessage } from "./grouping.ts";
+import { describeDelivery, Outbox, type Sender } from "./outbox.ts";
 import type { AlertNotification } from "./types.ts";
 
 interface Channel {
@@ -26,8 +29,39 @@ interface Channel {
   url: string;
   rules?: RegExp;
   send: Sender;
+  /** Webhook, Slack and e-mail: notifications wait here for their group's next message. */
+  grouper?: Grouper;
   /** Epoch ms of the last Alertmanager resend. */
   lastResend: number;
+}
+
+/** The channel types sysmon groups itself (Alertmanager groups on its side). */
+function groupedType(type: AlertChannelConfig["type"]): boolean {
+  return type !== "alertmanager";
+}
+
+function grouperFor(name: string, c: AlertChannelConfig, saved: Outbox["groups"]): Grouper {
+  try {
+    return new Grouper({
+      groupBy: c.group_by,
+      groupWaitMs: c.group_wait * 1000,
+      groupIntervalMs: c.group_interval * 1000,
+      repeatIntervalMs: c.repeat_interval * 1000,
+    }, saved[name]);
+  } catch (err) {
+    throw new Error(`alert.channels.${name}: ${(err as Error).message}`);
+  }
+}
+
+/** What `alert test` sends a grouped channel: a group of one. */
+function groupOfOne(n: AlertNotification): GroupMessage {
+  return {
+    groupKey: `{}/${n.key}`,
+    groupLabels: {},
+    firing: n.kind === "resolved" ? [] : [n],
+    resolved: n.kind === "resolved" ? [n] : [],
+    reason: "initial",
+  };
 }
 
 /** Reads url or url_file; an error names the channel and never shows the URL. */
@@ -102,17 +136,24 @@ export class Dispatcher {
     outboxPath: string,
     log: Logger,
   ): Promise<Dispatcher> {
+    const outbox = new Outbox(outboxPath);
+    const queued = await outbox.load();
+    if (queued > 0) log.info(`alert: ${queued} queued deliveries restored from ${outboxPath}`);
     const channels: Channel[] = [];
     for (const [name, c] of Object.entries(config)) {
       try {
+        const grouper = groupedType(c.type) ? grouperFor(name, c, outbox.groups) : undefined;
+        const rules = c.rules ? { rules: new RegExp(c.rules) } : {};
         if (c.type === "email") {
           const settings = await emailSettings(name, c);
+          const sendEmail = createEmailSender(settings);
           channels.push({
             name,
             config: c,
             url: "",
-            ...(c.rules ? { rules: new RegExp(c.rules) } : {}),
-            send: createEmailSender(settings),
+            ...rules,
+            send: (d) => sendEmail(d.group ?? groupOfOne(d.notification)),
+            grouper,
             lastResend: 0,
           });
           log.info(
@@ -125,26 +166,23 @@ export class Dispatcher {
         const opts = { timeoutMs: c.timeout * 1000 };
         const resendMs = c.resend_interval * 1000;
         const send: Sender = c.type === "slack"
-          ? (n) => sendSlack(url, n, opts)
+          ? (d) => sendSlack(url, d.group ?? groupOfOne(d.notification), opts)
           : c.type === "webhook"
-          ? (n) => sendWebhook(url, n, opts)
-          : (n) => postAlerts(url, alertmanagerTransition(n, Date.now(), resendMs), opts);
-        channels.push({
-          name,
-          config: c,
-          url,
-          ...(c.rules ? { rules: new RegExp(c.rules) } : {}),
-          send,
-          lastResend: 0,
-        });
+          ? (d) => sendWebhook(url, d.group ?? groupOfOne(d.notification), opts)
+          : (d) =>
+            d.notification
+              ? postAlerts(url, alertmanagerTransition(d.notification, Date.now(), resendMs), opts)
+              : Promise.resolve({
+                ok: false,
+                retryable: false,
+                error: "a group message cannot go to Alertmanager",
+              });
+        channels.push({ name, config: c, url, ...rules, send, grouper, lastResend: 0 });
         log.info(`alert: channel ${name} (${c.type}) to ${redactUrl(url)}`);
       } catch (err) {
         log.error(`${(err as Error).message}; the other channels work`);
       }
     }
-    const outbox = new Outbox(outboxPath);
-    const queued = await outbox.load();
-    if (queued > 0) log.info(`alert: ${queued} queued deliveries restored from ${outboxPath}`);
     return new Dispatcher(channels, outbox, log);
   }
 
@@ -161,6 +199,9 @@ export class Dispatcher {
   async persist(): Promise<void> {
     if (!this.dirty) return;
     try {
+      this.outbox.groups = Object.fromEntries(
+        this.channels.flatMap((c) => (c.grouper ? [[c.name, c.grouper.exportState()]] : [])),
+      );
       await this.outbox.save();
       this.dirty = false;
     } catch (err) {
@@ -169,34 +210,67 @@ export class Dispatcher {
   }
 
   /**
-   * Queues `n` for every channel whose severities, rules and send_resolved take it. A silenced
-   * notification goes only to Alertmanager, which applies silences of its own (amtool).
+   * Queues `n` for every channel whose severities, rules and send_resolved take it; a grouped
+   * channel holds it in its group until the group's next message. A silenced notification goes only
+   * to Alertmanager, which applies silences of its own (amtool); a silenced resolution still ends
+   * the alert in a group that announced it.
    */
   route(n: AlertNotification, now: number, opts: { silenced?: boolean } = {}): void {
     for (const c of this.channels) {
-      if (opts.silenced && c.config.type !== "alertmanager") continue;
-      if (!c.config.severities.includes(n.severity)) continue;
       if (c.rules && !c.rules.test(n.rule)) continue;
+      if (c.grouper) {
+        const known = c.grouper.has(n.key);
+        const taken = c.config.severities.includes(n.severity);
+        if (n.kind === "resolved" ? !known : (!taken && !known)) continue;
+        if (n.kind !== "resolved" && taken && opts.silenced) continue;
+        // Fallen below the severities this channel takes: for it, the alert is over.
+        const seen = taken || n.kind === "resolved"
+          ? n
+          : { ...n, kind: "resolved" as const, endsAt: n.at };
+        c.grouper.add(seen, now);
+        this.dirty = true;
+        continue;
+      }
+      if (!c.config.severities.includes(n.severity)) continue;
       if (n.kind === "resolved" && !c.config.send_resolved) continue;
-      this.dirty = true;
-      for (const lost of this.outbox.add(c.name, n, now)) {
-        this.log.error(
-          `alert: channel ${c.name}: outbox full, the oldest delivery (${lost.notification.kind} ` +
-            `${lost.notification.key}) dropped`,
-        );
+      this.queue(c, { notification: n }, now);
+    }
+  }
+
+  private queue(c: Channel, d: Parameters<Sender>[0], now: number): void {
+    this.dirty = true;
+    for (const lost of this.outbox.add(c.name, d, now)) {
+      this.log.error(
+        `alert: channel ${c.name}: outbox full, the oldest delivery (${
+          describeDelivery(lost)
+        }) dropped`,
+      );
+    }
+  }
+
+  /** Moves the group messages now due into the outbox (without resolved ones if send_resolved is off). */
+  private releaseGroups(now: number): void {
+    for (const c of this.channels) {
+      if (!c.grouper) continue;
+      for (const msg of c.grouper.due(now)) {
+        this.dirty = true;
+        const out = c.config.send_resolved ? msg : { ...msg, resolved: [] };
+        if (out.firing.length + out.resolved.length > 0) this.queue(c, { group: out }, now);
       }
     }
   }
 
   /** Delivers what is due, saves the outbox, and resends firing alerts to Alertmanager. */
   async flush(now: number, active: ActiveAlert[]): Promise<void> {
+    this.releaseGroups(now);
+    await this.persist();
     const senders = new Map(this.channels.map((c) => [c.name, c.send]));
     const limits = new Map(this.channels.map((c) => [c.name, c.config.max_per_hour]));
     const report = await this.outbox.deliver(senders, now, limits);
     for (const { entry, error } of report.dropped) {
       this.log.error(
-        `alert: channel ${entry.channel} refused ${entry.notification.kind} ${entry.notification.key} ` +
-          `for good (${error}); dropped`,
+        `alert: channel ${entry.channel} refused ${describeDelivery(entry)} for good (${error}); ` +
+          "dropped",
       );
     }
     for (const [name, error] of report.failing) {
@@ -253,7 +327,7 @@ export class Dispatcher {
     const chosen = this.channels.filter((c) => only === undefined || c.name === only);
     const out = [];
     for (const c of chosen) {
-      const r = await c.send(n);
+      const r = await c.send(c.grouper ? { group: groupOfOne(n) } : { notification: n });
       out.push({
         channel: c.name,
         ok: r.ok,

@@ -12,6 +12,7 @@
  */
 import { Document, type YAMLMap } from "yaml";
 import type { GlobalFlags } from "../cli/globals.ts";
+import type { AlertChannelConfig } from "../config/sysmon_schema.ts";
 import { RuntimeFailure } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import { setupRuntime } from "../cli/runtime.ts";
@@ -45,7 +46,7 @@ export async function runExport(
     for (const n of exported.notes) rt.log.warn(`alert export: ${n}`);
     text = exported.text;
   } else {
-    text = alertmanagerConfig();
+    text = alertmanagerConfig(alertmanagerOptionsFrom(rt.config.alert.channels));
   }
   if (flags.output === undefined) writeStdout(text);
   else await writeFileAtomic(flags.output, text);
@@ -630,6 +631,37 @@ export const ALERTMANAGER_DEFAULTS: Required<AlertmanagerOptions> = {
 };
 
 /**
+ * The Alertmanager settings that match sysmon's own channels: grouping and timings from the first
+ * e-mail or Slack channel (else webhook), recipients and relay from the e-mail channel, the Slack
+ * URL's file from the Slack channel. sysmon groups per host by nature (one process per host);
+ * Alertmanager hears many hosts, so `instance` joins group_by (sysmon's `host` label is
+ * Prometheus's `instance`). Nothing secret is copied: a URL or password written inline stays out.
+ */
+export function alertmanagerOptionsFrom(
+  channels: Record<string, AlertChannelConfig>,
+): AlertmanagerOptions {
+  const list = Object.values(channels);
+  const email = list.find((c) => c.type === "email");
+  const slack = list.find((c) => c.type === "slack");
+  const grouped = email ?? slack ?? list.find((c) => c.type === "webhook");
+  const opts: AlertmanagerOptions = {};
+  if (grouped) {
+    const by = grouped.group_by.map((l) => (l === "host" ? "instance" : l));
+    opts.groupBy = by[0] === "..." ? by : [...new Set([...by, "instance"])];
+    opts.groupWait = formatDuration(grouped.group_wait);
+    opts.groupInterval = formatDuration(grouped.group_interval);
+    opts.repeatInterval = formatDuration(grouped.repeat_interval);
+  }
+  if (email) {
+    if (email.to.length) opts.emailTo = email.to.join(", ");
+    if (email.from) opts.emailFrom = email.from;
+    if (email.smtp_host) opts.smarthost = `${email.smtp_host}:${email.smtp_port}`;
+  }
+  if (slack?.url_file) opts.slackApiUrlFile = slack.url_file;
+  return opts;
+}
+
+/**
  * Labels an inhibited warning must share with the critical alert: the rule and host, and for
  * per-entity rules the entity (a full / must not hide a filling /home). Absent labels are equal.
  */
@@ -647,7 +679,8 @@ export function alertmanagerConfig(opts: AlertmanagerOptions = {}): string {
 # SMTP password into auth_password_file (Alertmanager 0.25 or later).
 route:
   receiver: "ops"
-  # One notification per rule and host; every entity (mount point, disk, interface) of it is listed.
+  # As sysmon's own channels group (alert.channels: group_by, plus instance: Alertmanager hears many
+  # hosts). sysmon's max_per_hour has no Alertmanager equivalent: group_interval is the throttle.
   group_by: ${list(o.groupBy)}
   # Wait for the other alerts of a group before the first notification.
   group_wait: ${q(o.groupWait)}

@@ -101,6 +101,11 @@ export class Grouper {
     group.alerts[n.key] = n;
   }
 
+  /** Whether some group holds the alert with this key (firing, or resolved awaiting a message). */
+  has(key: string): boolean {
+    return Object.values(this.groups).some((g) => key in g.alerts || key in g.sent);
+  }
+
   /** The messages due at `now`, oldest due first; they are marked sent. */
   due(now: number): GroupMessage[] {
     const ready = Object.entries(this.groups)

@@ -5,15 +5,25 @@
  * file is rewritten atomically after every change, so a crash or restart loses nothing queued.
  * Delivery is at least once: a channel that took a message but whose answer was lost gets it again.
  * A channel's `max_per_hour` holds further deliveries back (queued, not dropped) once reached.
+ * The file also keeps the grouped channels' group state (../grouping.ts): a message leaves its
+ * group and enters the queue in one atomic write, so a crash neither loses nor repeats it.
  */
 import { writeJsonAtomic } from "../store/fsutil.ts";
 import type { PostResult } from "./channels/http.ts";
+import type { GroupingState, GroupMessage } from "./grouping.ts";
 import type { AlertNotification } from "./types.ts";
+
+/** What one delivery carries: one alert's notification (Alertmanager) or a group message. */
+export type Delivery = { notification: AlertNotification; group?: undefined } | {
+  group: GroupMessage;
+  notification?: undefined;
+};
 
 export interface OutboxEntry {
   id: string;
   channel: string;
-  notification: AlertNotification;
+  notification?: AlertNotification;
+  group?: GroupMessage;
   /** Epoch ms it was queued. */
   queuedAt: number;
   attempts: number;
@@ -22,7 +32,16 @@ export interface OutboxEntry {
   lastError?: string;
 }
 
-export type Sender = (n: AlertNotification) => Promise<PostResult>;
+export type Sender = (d: Delivery) => Promise<PostResult>;
+
+/** "firing cpu_busy", or "group {alertname=\"fs\"} (2 firing, 1 resolved)": for log lines. */
+export function describeDelivery(d: Pick<OutboxEntry, "notification" | "group">): string {
+  if (d.group) {
+    return `group ${d.group.groupKey} (${d.group.firing.length} firing, ` +
+      `${d.group.resolved.length} resolved)`;
+  }
+  return d.notification ? `${d.notification.kind} ${d.notification.key}` : "an empty delivery";
+}
 
 export interface DeliveryReport {
   delivered: OutboxEntry[];
@@ -42,6 +61,8 @@ export const MAX_PER_CHANNEL = 10_000;
 export class Outbox {
   private entries: OutboxEntry[] = [];
   private seq = 0;
+  /** The grouped channels' state by channel name, as last loaded or saved. */
+  groups: Record<string, GroupingState> = {};
 
   constructor(private readonly path: string) {}
 
@@ -55,9 +76,15 @@ export class Outbox {
       throw new Error(`outbox ${this.path}: ${(err as Error).message}`);
     }
     try {
-      const saved = JSON.parse(text) as { entries: OutboxEntry[] };
+      const saved = JSON.parse(text) as {
+        entries: OutboxEntry[];
+        groups?: Record<string, GroupingState>;
+      };
       if (!Array.isArray(saved.entries)) throw new Error("no entries list");
+      const empty = saved.entries.findIndex((e) => !e?.notification && !e?.group);
+      if (empty >= 0) throw new Error(`entry ${empty + 1} carries nothing to deliver`);
       this.entries = saved.entries;
+      this.groups = saved.groups ?? {};
     } catch (err) {
       throw new Error(`outbox ${this.path} is not readable JSON: ${(err as Error).message}`);
     }
@@ -68,12 +95,12 @@ export class Outbox {
     return channel ? this.entries.filter((e) => e.channel === channel).length : this.entries.length;
   }
 
-  /** Queues `n` for `channel`; returns the deliveries dropped to stay within MAX_PER_CHANNEL. */
-  add(channel: string, n: AlertNotification, now: number): OutboxEntry[] {
+  /** Queues `d` for `channel`; returns the deliveries dropped to stay within MAX_PER_CHANNEL. */
+  add(channel: string, d: Delivery, now: number): OutboxEntry[] {
     this.entries.push({
       id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
       channel,
-      notification: n,
+      ...(d.group ? { group: d.group } : { notification: d.notification }),
       queuedAt: now,
       attempts: 0,
       due: now,
@@ -109,7 +136,7 @@ export class Outbox {
         keep.push(e);
         continue;
       }
-      const result = await send(e.notification);
+      const result = await send(e.group ? { group: e.group } : { notification: e.notification! });
       if (result.ok) {
         this.sent(e.channel, now);
         report.delivered.push(e);
@@ -150,6 +177,9 @@ export class Outbox {
   }
 
   async save(): Promise<void> {
-    await writeJsonAtomic(this.path, { entries: this.entries });
+    // The first save of a fresh data directory may come before anything else created state/.
+    const dir = this.path.slice(0, this.path.lastIndexOf("/"));
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+    await writeJsonAtomic(this.path, { entries: this.entries, groups: this.groups });
   }
 }

@@ -52,6 +52,8 @@ const absolutePath = {
   expected: "an absolute path",
 };
 
+const LABEL_OR_ALL = 'a label name (letters, digits, _) or "..."';
+
 /** One delivery channel (alert.channels.NAME). */
 const alertChannel = s.object({
   type: s.enum(["webhook", "slack", "alertmanager", "email"] as const, {
@@ -116,7 +118,40 @@ const alertChannel = s.object({
     description: "alertmanager: firing alerts are sent again this often (as Prometheus does) " +
       "and expire after four missed resends if sysmon stops.",
   }),
+  // Grouping as Alertmanager does it, for the channels sysmon delivers itself (Alertmanager groups
+  // with its own route settings: `alert export --format alertmanager` writes the same numbers).
+  group_by: s.array(s.string({ check: { test: labelNameOrAll, expected: LABEL_OR_ALL } }), {
+    default: ["alertname"],
+    description: "webhook, slack, email: alerts with the same values of these labels go out " +
+      'in one message; [] puts all in one, ["..."] sends each alert alone.',
+  }),
+  group_wait: s.duration({
+    default: "30s",
+    min: "0s",
+    max: "1h",
+    description: "webhook, slack, email: a new group waits this long for more alerts before " +
+      "its first message.",
+  }),
+  group_interval: s.duration({
+    default: "5m",
+    min: "1s",
+    max: "1d",
+    description: "webhook, slack, email: a group that changed (an alert joined, escalated or " +
+      "resolved) is sent again no sooner than this after its previous message.",
+  }),
+  repeat_interval: s.duration({
+    default: "4h",
+    min: "1m",
+    max: "30d",
+    description: "webhook, slack, email: an unchanged group still firing is sent again this " +
+      "often.",
+  }),
 });
+
+/** Alertmanager's label-name rule, or its "..." (every alert its own group). */
+function labelNameOrAll(v: string): boolean {
+  return v === "..." || /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(v);
+}
 
 /** One alert rule (alert.rules.NAME); docs/alerts.md explains the semantics. */
 const alertRule = s.object({
@@ -695,6 +730,10 @@ export interface AlertChannelConfig {
   max_per_hour: number;
   timeout: number;
   resend_interval: number;
+  group_by: string[];
+  group_wait: number;
+  group_interval: number;
+  repeat_interval: number;
 }
 
 /** One alert rule as configured (durations in seconds). */

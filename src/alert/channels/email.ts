@@ -1,9 +1,11 @@
 /**
- * The e-mail channel: one message per notification over SMTP (nodemailer). The message reads like
- * the Slack one: the subject is the headline ("[FIRING: critical] cpu_busy on web1"), the body the
- * summary, description and facts (host, value, threshold, since/ended, labels), as plain text and as
- * escaped HTML. X-Sysmon-* headers let mail rules sort alerts; `References`/`In-Reply-To` name one
- * made-up parent per alert (host + key), so mail clients thread its firing and resolved together.
+ * The e-mail channel: one message per group message (../grouping.ts) over SMTP (nodemailer). A lone
+ * alert reads like the Slack one: the subject is the headline ("[FIRING: critical] cpu_busy on
+ * web1"), the body the summary, description and facts (host, value, threshold, since/ended,
+ * labels), as plain text and as escaped HTML. A group of several ("[FIRING:3] filesystem_space on
+ * web1") gives each alert its line and facts. X-Sysmon-* headers let mail rules sort alerts;
+ * `References`/`In-Reply-To` name one made-up parent per group (host + group key), so mail clients
+ * thread a group's messages, firing to resolved, together.
  *
  * nodemailer is imported on the first send only: it brings Node's net/tls layer (~10 MB of memory),
  * which a sysmon without an e-mail channel never needs. Failures are PostResults, never throws:
@@ -13,9 +15,10 @@
  */
 import type { SendMailOptions, Transporter } from "nodemailer";
 import { VERSION } from "../../version.ts";
+import type { GroupMessage } from "../grouping.ts";
 import type { AlertNotification, Severity } from "../types.ts";
 import type { PostResult } from "./http.ts";
-import { headline } from "./slack.ts";
+import { alertLine, groupAlerts, groupHeadline, headline, loneAlert } from "./group_text.ts";
 
 export interface EmailSettings {
   host: string;
@@ -46,8 +49,82 @@ const COLOURS = { critical: "#d32f2f", warning: "#f57c00", resolved: "#2e7d32" }
 /** Mail clients cut long subjects anyway; a runaway entity name must not make a huge header. */
 const SUBJECT_MAX = 200;
 
-/** The message for one notification (pure). */
+/** The message for one group message (pure). */
 export function emailMessage(
+  msg: GroupMessage,
+  s: Pick<EmailSettings, "from" | "to">,
+): EmailMessage {
+  const alerts = groupAlerts(msg);
+  const host = alerts[0]?.host ?? "";
+  const thread = threadId({ host, key: msg.groupKey }, s.from);
+  const lone = loneAlert(msg);
+  const base = lone ? emailAlertMessage(lone, s) : groupedMessage(msg, alerts, host, s);
+  return {
+    ...base,
+    headers: {
+      ...base.headers,
+      "X-Sysmon-Group": oneLine(msg.groupKey),
+      References: thread,
+      "In-Reply-To": thread,
+    },
+  };
+}
+
+/** Several alerts: one line and the facts each. */
+function groupedMessage(
+  msg: GroupMessage,
+  alerts: AlertNotification[],
+  host: string,
+  s: Pick<EmailSettings, "from" | "to">,
+): EmailMessage {
+  const head = groupHeadline(msg);
+  const worst: Severity = msg.firing.some((n) => n.severity === "critical")
+    ? "critical"
+    : "warning";
+  const text = [head, ""];
+  const blocks: string[] = [];
+  for (const n of alerts) {
+    text.push(`* ${alertLine(n)}`, `  ${n.summary}`);
+    const since = n.kind === "resolved" && n.endsAt !== undefined
+      ? `since ${n.startsAt}, ended ${n.endsAt}`
+      : `since ${n.startsAt}`;
+    text.push(`  ${since}`, "");
+    const tone: Severity | "resolved" = n.kind === "resolved" ? "resolved" : n.severity;
+    blocks.push(
+      `<div style="border-left:4px solid ${COLOURS[tone]};padding:2px 12px;margin:0 0 8px">` +
+        `<strong>${html(alertLine(n))}</strong><br>${html(n.summary)}<br>` +
+        `<span style="color:#777">${html(since)}</span></div>`,
+    );
+  }
+  text.push("-- ", `sysmon ${VERSION} on ${host}, group ${msg.groupKey}`);
+  return {
+    from: s.from,
+    to: [...s.to],
+    subject: clip(oneLine(head), SUBJECT_MAX),
+    text: text.join("\n") + "\n",
+    html: `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>${html(head)}</title></head>
+<body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;color:#222">
+<h2 style="margin:0 0 8px;font-size:16px">${html(head)}</h2>
+${blocks.join("\n")}
+<p style="color:#777;font-size:12px">sysmon ${html(VERSION)} on ${html(host)}, group ${
+      html(msg.groupKey)
+    }</p>
+</body></html>
+`,
+    headers: {
+      "X-Sysmon-Alert": clip(oneLine(alerts.map((n) => n.key).join(", ")), SUBJECT_MAX),
+      "X-Sysmon-Status": msg.firing.length > 0 ? "firing" : "resolved",
+      "X-Sysmon-Severity": msg.firing.length > 0 ? worst : (alerts[0]?.severity ?? "warning"),
+      "X-Sysmon-Host": oneLine(host),
+      "Auto-Submitted": "auto-generated",
+      "X-Auto-Response-Suppress": "All",
+    },
+  };
+}
+
+/** The message for one alert (pure): what a lone-alert group sends, threaded per alert. */
+export function emailAlertMessage(
   n: AlertNotification,
   s: Pick<EmailSettings, "from" | "to">,
 ): EmailMessage {
@@ -151,10 +228,10 @@ ${labels ? `<p style="margin:0;line-height:1.8">${labels}</p>\n` : ""}</div>
  * A sender for one channel: the transport is made on the first send and reused; each send opens
  * its own connection (alerts are rare, and servers drop idle ones). Resolves, never rejects.
  */
-export function createEmailSender(s: EmailSettings): (n: AlertNotification) => Promise<PostResult> {
+export function createEmailSender(s: EmailSettings): (msg: GroupMessage) => Promise<PostResult> {
   const where = `smtp ${s.host}:${s.port}`;
   let transport: Promise<Transporter> | undefined;
-  return async (n) => {
+  return async (msg) => {
     if (s.to.length === 0) return { ok: false, retryable: false, error: `${where}: no recipients` };
     try {
       // A failed load is tried again next time rather than remembered.
@@ -163,7 +240,7 @@ export function createEmailSender(s: EmailSettings): (n: AlertNotification) => P
         throw err;
       });
       const mail: SendMailOptions = {
-        ...emailMessage(n, s),
+        ...emailMessage(msg, s),
         signal: AbortSignal.timeout(s.timeoutMs),
       };
       await (await transport).sendMail(mail);

@@ -1,12 +1,16 @@
 /**
- * The Slack channel: one message per notification through an incoming webhook. The message reads at
- * a glance: a coloured emoji and a header line ("[FIRING: critical] cpu_busy on web1") with the
- * summary, then, beside a bar in the severity's colour (critical red, warning orange, resolved
- * green), the facts as fields (host, value, threshold, since) and the description. `text` carries the
- * same facts in plain words: Slack shows it in notifications and where blocks cannot be drawn.
+ * The Slack channel: one message per group message (../grouping.ts) through an incoming webhook.
+ * A lone alert reads at a glance: a coloured emoji and a header line ("[FIRING: critical] cpu_busy
+ * on web1") with the summary, then, beside a bar in the severity's colour (critical red, warning
+ * orange, resolved green), the facts as fields (host, value, threshold, since) and the description.
+ * A group of several lists one line per alert under a "[FIRING:3] filesystem_space on web1" header,
+ * the bar in the worst severity's colour. `text` carries the same facts in plain words: Slack shows
+ * it in notifications and where blocks cannot be drawn.
  * The webhook URL is the secret that lets anyone post to the channel: errors show only its host.
  */
+import type { GroupMessage } from "../grouping.ts";
 import type { AlertNotification, Severity } from "../types.ts";
+import { alertLine, groupAlerts, groupHeadline, headline, loneAlert } from "./group_text.ts";
 import { postJson, type PostOptions, type PostResult } from "./http.ts";
 
 export interface SlackMessage {
@@ -27,8 +31,44 @@ const FIELD_MAX = 1900;
 /** Labels every alert has; the rest (mountpoint, device, team, …) are listed under the fields. */
 const COMMON_LABELS = new Set(["alertname", "severity", "host"]);
 
-/** The incoming-webhook message for one notification (pure). */
-export function slackPayload(n: AlertNotification): SlackMessage {
+/** Alerts listed in one group message; Slack caps a message at 50 blocks and long texts. */
+const LIST_MAX = 20;
+
+/** The incoming-webhook message for one group message (pure). */
+export function slackPayload(msg: GroupMessage): SlackMessage {
+  const lone = loneAlert(msg);
+  if (lone) return slackAlertPayload(lone);
+  const alerts = groupAlerts(msg);
+  const head = groupHeadline(msg);
+  const tone: Severity | "resolved" = msg.firing.length === 0
+    ? "resolved"
+    : msg.firing.some((n) => n.severity === "critical")
+    ? "critical"
+    : "warning";
+  const shown = alerts.slice(0, LIST_MAX);
+  const lines = shown.map((n) => {
+    const mark = n.kind === "resolved" ? EMOJI.resolved : EMOJI[n.severity];
+    return `${mark} ${escape(alertLine(n))} (since ${slackDate(n.startsAt)})`;
+  });
+  if (alerts.length > shown.length) lines.push(`… and ${alerts.length - shown.length} more`);
+  const summaries = [...new Set(msg.firing.map((n) => n.summary))];
+  const text = escape(`${head}: ${alerts.map(alertLine).join("; ")}`);
+  return {
+    text: clip(text, SECTION_MAX),
+    blocks: [section(
+      `${EMOJI[tone]} *${escape(head)}*` +
+        (summaries.length === 1 ? `\n${escape(summaries[0])}` : ""),
+    )],
+    attachments: [{
+      color: COLOURS[tone],
+      fallback: clip(text, SECTION_MAX),
+      blocks: [section(lines.join("\n"))],
+    }],
+  };
+}
+
+/** The message for one alert (pure): what a lone-alert group sends. */
+export function slackAlertPayload(n: AlertNotification): SlackMessage {
   const tone: Severity | "resolved" = n.kind === "resolved" ? "resolved" : n.severity;
   const head = headline(n);
   const since = n.kind === "resolved" && n.endsAt !== undefined
@@ -71,22 +111,13 @@ export function slackPayload(n: AlertNotification): SlackMessage {
   };
 }
 
-/** "[FIRING: critical] cpu_busy on web1", "[ESCALATED: warning → critical] fs_space /var on db". */
-export function headline(n: AlertNotification): string {
-  const what = n.entity ? `${n.rule} ${n.entity}` : n.rule;
-  const state = n.kind === "escalated" || n.kind === "deescalated"
-    ? `${n.kind.toUpperCase()}: ${n.previous ?? "?"} → ${n.severity}`
-    : `${n.kind === "resolved" ? "RESOLVED" : "FIRING"}: ${n.severity}`;
-  return `[${state}] ${what} on ${n.host}`;
-}
-
-/** POSTs one notification to a Slack incoming webhook (the URL is a secret: never shown whole). */
+/** POSTs one group message to a Slack incoming webhook (the URL is a secret: never shown whole). */
 export function sendSlack(
   url: string,
-  n: AlertNotification,
+  msg: GroupMessage,
   opts: PostOptions,
 ): Promise<PostResult> {
-  return postJson(url, slackPayload(n), opts);
+  return postJson(url, slackPayload(msg), opts);
 }
 
 function section(text: string) {

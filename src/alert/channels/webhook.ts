@@ -1,40 +1,71 @@
 /**
- * The generic webhook channel: one POST per notification with a small, versioned JSON body that a
- * script or chat bridge can consume without knowing sysmon's internals. The shape (version 1):
+ * The generic webhook channel: one POST per group message (see ../grouping.ts) with a small,
+ * versioned JSON body that a script or chat bridge can consume without knowing sysmon's internals.
+ * Its outer shape follows Alertmanager's webhook (status, groupKey, groupLabels, commonLabels,
+ * alerts), so receivers written for one read the other. The shape (version 2):
  *
  *   {
- *     "version": 1,                     // bumped only for incompatible changes
- *     "kind": "firing" | "escalated" | "deescalated" | "resolved",
- *     "status": "firing" | "resolved",  // what Alertmanager-minded receivers switch on
- *     "rule": "cpu_busy",
- *     "key": "cpu_busy" | "fs_space//var", // the series: rule, or rule/entity
- *     "entity": "/var",                 // per-entity rules only
- *     "severity": "warning" | "critical",
- *     "previous": "warning",            // escalated, deescalated, resolved
- *     "labels": { "alertname": "cpu_busy", "severity": "critical", "host": "web1", ... },
- *     "summary": "...", "description": "...",
- *     "value": 93.4 | null, "valueText": "93.4%",
- *     "threshold": 90 | null, "thresholdText": "90.0%",   // the raise threshold of `severity`
- *     "unit": "percent",
+ *     "version": 2,                     // bumped only for incompatible changes
+ *     "status": "firing" | "resolved",  // firing while any alert of the group fires
+ *     "reason": "initial" | "update" | "repeat",  // first message, a change, or a reminder
+ *     "groupKey": "{alertname=\"fs_space\"}",
+ *     "groupLabels": { "alertname": "fs_space" },   // the channel's group_by labels
+ *     "commonLabels": { ... },          // labels every alert of the message has
  *     "host": "web1",
- *     "startsAt": ISO 8601,             // when the alert began firing (kept through escalations)
- *     "at": ISO 8601,                   // when this transition happened
- *     "endsAt": ISO 8601                // resolved only
+ *     "firing": 2, "resolved": 1,       // how many of each in `alerts`
+ *     "alerts": [                       // firing (critical first), then resolved
+ *       {
+ *         "status": "firing" | "resolved",
+ *         "kind": "firing" | "escalated" | "deescalated" | "resolved",  // its latest change
+ *         "rule": "fs_space",
+ *         "key": "fs_space//var",       // the series: rule, or rule/entity
+ *         "entity": "/var",             // per-entity rules only
+ *         "severity": "warning" | "critical",
+ *         "previous": "warning",        // escalated, deescalated, resolved
+ *         "labels": { "alertname": "fs_space", "severity": "critical", "host": "web1", ... },
+ *         "summary": "...", "description": "...",
+ *         "value": 93.4 | null, "valueText": "93.4%",
+ *         "threshold": 90 | null, "thresholdText": "90.0%",   // the raise threshold of `severity`
+ *         "unit": "percent",
+ *         "host": "web1",
+ *         "startsAt": ISO 8601,         // when the alert began firing (kept through escalations)
+ *         "at": ISO 8601,               // when its latest change happened
+ *         "endsAt": ISO 8601            // resolved only
+ *       }
+ *     ]
  *   }
  *
- * Fields may be added within version 1; receivers should ignore the ones they do not know.
+ * Fields may be added within version 2; receivers should ignore the ones they do not know.
  */
+import type { GroupMessage } from "../grouping.ts";
 import type { AlertNotification } from "../types.ts";
+import { commonLabels, groupAlerts } from "./group_text.ts";
 import { postJson, type PostOptions, type PostResult } from "./http.ts";
 
-export const WEBHOOK_PAYLOAD_VERSION = 1;
+export const WEBHOOK_PAYLOAD_VERSION = 2;
 
-/** The documented JSON body for one notification (pure). */
-export function webhookPayload(n: AlertNotification): Record<string, unknown> {
+/** The documented JSON body for one group message (pure). */
+export function webhookPayload(msg: GroupMessage): Record<string, unknown> {
+  const alerts = groupAlerts(msg);
   return {
     version: WEBHOOK_PAYLOAD_VERSION,
-    kind: n.kind,
+    status: msg.firing.length > 0 ? "firing" : "resolved",
+    reason: msg.reason,
+    groupKey: msg.groupKey,
+    groupLabels: { ...msg.groupLabels },
+    commonLabels: commonLabels(alerts),
+    host: alerts[0]?.host ?? "",
+    firing: msg.firing.length,
+    resolved: msg.resolved.length,
+    alerts: alerts.map(webhookAlert),
+  };
+}
+
+/** One alert of the body. */
+export function webhookAlert(n: AlertNotification): Record<string, unknown> {
+  return {
     status: n.kind === "resolved" ? "resolved" : "firing",
+    kind: n.kind,
     rule: n.rule,
     key: n.key,
     ...(n.entity !== undefined ? { entity: n.entity } : {}),
@@ -55,11 +86,11 @@ export function webhookPayload(n: AlertNotification): Record<string, unknown> {
   };
 }
 
-/** POSTs one notification to a webhook URL (a secret: errors show only its scheme and host). */
+/** POSTs one group message to a webhook URL (a secret: errors show only its scheme and host). */
 export function sendWebhook(
   url: string,
-  n: AlertNotification,
+  msg: GroupMessage,
   opts: PostOptions,
 ): Promise<PostResult> {
-  return postJson(url, webhookPayload(n), opts);
+  return postJson(url, webhookPayload(msg), opts);
 }
