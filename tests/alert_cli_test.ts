@@ -177,3 +177,32 @@ Deno.test("alert test: sends one test notification to each channel and says whic
     }
   });
 });
+
+Deno.test("config show and config check never print a channel's URL or password", async () => {
+  await withDir(async (dir) => {
+    const secrets = ["hooks.slack.com/services/T0/B0/s3cr3tpath", "hunter2-mail-pass"];
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      `alert:\n  channels:\n` +
+        `    chat: { type: slack, url: "https://${secrets[0]}" }\n` +
+        `    mail: { type: email, smtp_host: mail.example.test, password: "${secrets[1]}", ` +
+        `from: a@example.test, to: [b@example.test], smtp_port: 99999 }\n`,
+    );
+    const show = await sysmon(["config", "show", "--config", `${dir}/c.yaml`]);
+    // smtp_port is out of range: the error names the setting, and still shows no secret.
+    assertEquals(show.code, 2, show.stderr);
+    assertStringIncludes(show.stderr, "alert.channels.mail.smtp_port");
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      (await Deno.readTextFile(`${dir}/c.yaml`)).replace("99999", "465"),
+    );
+    const ok = await sysmon(["config", "show", "--config", `${dir}/c.yaml`]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertStringIncludes(ok.stdout, "smtp_host: mail.example.test");
+    for (const r of [show, ok]) {
+      for (const secret of secrets) {
+        assert(!(r.stdout + r.stderr).includes(secret), `${secret} shown:\n${r.stdout}${r.stderr}`);
+      }
+    }
+  });
+});
