@@ -4,17 +4,16 @@
  * `keep_firing_for` before an alert reaches anyone. The replay itself (`replay`) is pure over a
  * Storage: a fresh engine sees every stored sample in time order, at the sample's own time.
  */
-import { RuntimeFailure, UsageError } from "../cli/errors.ts";
+import { UsageError } from "../cli/errors.ts";
 import type { GlobalFlags } from "../cli/globals.ts";
 import { writeStderr, writeStdout } from "../cli/io.ts";
-import { type Runtime, setupRuntime } from "../cli/runtime.ts";
+import { setupRuntime } from "../cli/runtime.ts";
 import { catalog } from "../core/catalog.ts";
 import { formatDuration } from "../core/duration.ts";
 import type { Sample } from "../core/model.ts";
-import { parseTimePoint, TIME_POINT_FORMS } from "../core/time_point.ts";
 import { resolveRecordDir } from "../record/data_dir.ts";
-import { createFileStore } from "../record/store_open.ts";
-import { checkStoreFormat, StoreFormatError } from "../store/file_store.ts";
+import { openRecordedStore } from "../record/store_open.ts";
+import { parseTimeFlag } from "../cli/time_flag.ts";
 import type { Storage } from "../store/types.ts";
 import { renderTable } from "../ui/text_table.ts";
 import { AlertEngine } from "./engine.ts";
@@ -342,14 +341,6 @@ export function selectRules(
   return Object.fromEntries(names.map((n) => [n, { ...all[n], enabled: true }]));
 }
 
-function timeFlag(name: string, text: string, now: number): number {
-  const t = parseTimePoint(text, now);
-  if (t === undefined) {
-    throw new UsageError(`--${name}: "${text}" is not a point in time (${TIME_POINT_FORMS})`);
-  }
-  return t;
-}
-
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** Validation only: every selected rule compiles, or each problem is named (exit 2). */
@@ -379,23 +370,6 @@ function validate(flags: AlertCheckFlags, selected: Record<string, RuleConfig>):
 }
 
 /** The data directory's store, read-only: never opened for writing, so nothing is created or pruned. */
-async function readStore(rt: Runtime, dir: string): Promise<Storage> {
-  const hasFormat = await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false);
-  if (!hasFormat) {
-    throw new UsageError(
-      `no recorded data in ${dir}: record some first (sysmon record --data ${dir}), ` +
-        "or name the data directory with --data",
-    );
-  }
-  try {
-    await checkStoreFormat(dir, false);
-  } catch (err) {
-    if (err instanceof StoreFormatError) throw new UsageError(err.message);
-    throw new RuntimeFailure(`cannot read ${dir}: ${(err as Error).message}`);
-  }
-  return createFileStore(rt.config, dir, rt.log);
-}
-
 /** A progress line on stderr, on a terminal only, once the replay has run for a second. */
 function progress(from: number, to: number): { update: (t: number) => void; done: () => void } {
   if (!Deno.stderr.isTerminal()) return { update: () => {}, done: () => {} };
@@ -442,14 +416,14 @@ export async function runCheck(
   }
 
   const dir = resolveRecordDir(flags.data, rt);
-  const store = await readStore(rt, dir);
+  const store = await openRecordedStore(rt.config, dir, rt.log);
   const raw = (await store.info()).tiers.find((t) => t.name === "raw");
   if (raw?.from === undefined) {
     throw new UsageError(`no recorded data in ${dir}: the raw tier holds no samples`);
   }
   const now = Date.now();
-  const from = flags.from !== undefined ? timeFlag("from", flags.from, now) : raw.from;
-  const to = flags.to !== undefined ? timeFlag("to", flags.to, now) : now;
+  const from = flags.from !== undefined ? parseTimeFlag("from", flags.from, now) : raw.from;
+  const to = flags.to !== undefined ? parseTimeFlag("to", flags.to, now) : now;
   if (from >= to) {
     throw new UsageError(
       `--from (${isoOf(from)}) must be before --to (${isoOf(to)})`,

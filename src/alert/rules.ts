@@ -316,7 +316,7 @@ export function observe(rule: ThresholdRule, sample: Sample): Observation[] {
 }
 
 /** Every matcher must match its field; a missing or non-text field fails. */
-function matchesFields(match: Record<string, RegExp>, part: EntityPart): boolean {
+export function matchesFields(match: Record<string, RegExp>, part: EntityPart): boolean {
   for (const [field, re] of Object.entries(match)) {
     const v = part[field];
     if (typeof v !== "string" || !re.test(v)) return false;

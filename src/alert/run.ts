@@ -13,6 +13,7 @@ import { resolveRecordDir } from "../record/data_dir.ts";
 import { writeJsonAtomic } from "../store/fsutil.ts";
 import { AlertLog } from "./channels/alert_log.ts";
 import { Dispatcher } from "./dispatch.ts";
+import { alertPaths } from "./paths.ts";
 import { isSilenced, type Silence, silencesPath, SilenceStore } from "./silences.ts";
 import { type ActiveAlert, AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
@@ -32,13 +33,6 @@ export interface AlertListFlags extends GlobalFlags {
 }
 
 /** Where the engine keeps its state and its log, inside the data directory. */
-export function alertPaths(dir: string) {
-  return {
-    state: `${dir}/state/alert.state.json`,
-    outbox: `${dir}/state/outbox.json`,
-    logDir: `${dir}/alerts`,
-  };
-}
 
 /** Compiles the configured rules; problems are logged per rule and the rest run. */
 function buildEngine(rt: Runtime): AlertEngine {

@@ -12,6 +12,7 @@ import { configRoutes } from "../../commands/config.ts";
 import { completionCommand } from "../../commands/completion.ts";
 import { recordCommand } from "../../commands/record.ts";
 import { serveCommand } from "../../commands/serve.ts";
+import { watchCommand } from "../../commands/watch.ts";
 import { tokenCommand } from "../../commands/token.ts";
 import { alertRoutes } from "../../commands/alert.ts";
 import { VERSION } from "../version.ts";
@@ -23,6 +24,7 @@ import { ClosedPipe, writeStderr, writeStdout } from "./io.ts";
 export const root = buildRouteMap({
   routes: {
     snapshot: snapshotCommand,
+    watch: watchCommand,
     record: recordCommand,
     serve: serveCommand,
     token: tokenCommand,

@@ -1,7 +1,8 @@
 /** Builds the configured Storage for a data directory (the one place that knows the backends). */
 import type { SysmonConfig } from "../config/sysmon_schema.ts";
 import type { Logger } from "../log.ts";
-import { FileStore } from "../store/file_store.ts";
+import { RuntimeFailure, UsageError } from "../cli/errors.ts";
+import { checkStoreFormat, FileStore, StoreFormatError } from "../store/file_store.ts";
 import type { FileFormat } from "../store/layout.ts";
 import type { RetentionPolicy } from "../store/retention.ts";
 
@@ -32,4 +33,29 @@ export function createFileStore(
     log,
     now: opts.now,
   });
+}
+
+/**
+ * The store of a data directory that `record` wrote, for reading (replay, reports). A directory
+ * without data, or of a format this version cannot read, is a usage error that says what to do.
+ */
+export async function openRecordedStore(
+  config: SysmonConfig,
+  dir: string,
+  log: Logger,
+): Promise<FileStore> {
+  const hasFormat = await Deno.stat(`${dir}/FORMAT`).then(() => true, () => false);
+  if (!hasFormat) {
+    throw new UsageError(
+      `no recorded data in ${dir}: record some first (sysmon record --data ${dir}), ` +
+        "or name the data directory with --data",
+    );
+  }
+  try {
+    await checkStoreFormat(dir, false);
+  } catch (err) {
+    if (err instanceof StoreFormatError) throw new UsageError(err.message);
+    throw new RuntimeFailure(`cannot read ${dir}: ${(err as Error).message}`);
+  }
+  return createFileStore(config, dir, log);
 }
