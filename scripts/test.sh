@@ -22,6 +22,8 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v openssl >/dev/null || need+=(openssl)   # self-signed certificates for the TLS test
 [ -x /usr/bin/amtool ] || need+=(prometheus-alertmanager)   # alert export and end-to-end tests
 command -v gzip >/dev/null || need+=(gzip)
+command -v tmux >/dev/null || need+=(tmux)   # sysmon watch end to end, in a real terminal
+command -v script >/dev/null || need+=(bsdutils)   # a pty for the terminal-restore tests
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

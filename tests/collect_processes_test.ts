@@ -168,7 +168,7 @@ const byPid = (rows: ProcessRow[]) => new Map(rows.map((r) => [r.pid, r]));
 Deno.test("ProcessReader: two snapshots 2 s apart give CPU % from the tick deltas", async () => {
   const root = await snapshotRoot();
   try {
-    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD });
+    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD, detailsRounds: 1 });
     await root.load("first");
     const first = await reader.top(100, "cpu", 1000);
     // No previous reading: no CPU %; the order falls back to lifetime ticks (utime + stime).
@@ -226,7 +226,7 @@ Deno.test("ProcessReader: two snapshots 2 s apart give CPU % from the tick delta
 Deno.test("ProcessReader: sorting by memory, the limit, memPercent, a zombie", async () => {
   const root = await snapshotRoot();
   try {
-    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD });
+    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD, detailsRounds: 1 });
     await root.load("first");
     const first = await reader.top(3, "memory", 0);
     assertEquals(pids(first), [1600, 420, 1]);
@@ -276,7 +276,7 @@ Deno.test("ProcessReader: page size and clock ticks come from the options", asyn
 Deno.test("ProcessReader: a call within 200 ms of the last measurement keeps its CPU %", async () => {
   const root = await snapshotRoot();
   try {
-    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD });
+    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD, detailsRounds: 1 });
     await root.load("first");
     await reader.top(1, "cpu", 1000);
     assertEquals((await reader.top(1, "cpu", 1100))[0].cpuPercent, null); // still unmeasured
@@ -296,7 +296,7 @@ Deno.test("ProcessReader: a call within 200 ms of the last measurement keeps its
 Deno.test("ProcessReader: a pid absent for one round starts over", async () => {
   const root = await snapshotRoot();
   try {
-    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD });
+    const reader = new ProcessReader({ procRoot: root.proc, passwdPath: PASSWD, detailsRounds: 1 });
     await root.load("first");
     await reader.top(100, "cpu", 0);
     await Deno.remove(root.proc + "/420", { recursive: true });
@@ -433,4 +433,30 @@ Deno.test("ProcessReader on this machine's /proc: our own process, with a plausi
   const selfAgain = again.find((r) => r.pid === Deno.pid);
   assert(selfAgain && selfAgain.cpuPercent !== null && selfAgain.cpuPercent >= 0);
   assert(Number.isFinite(selfAgain.cpuPercent), String(selfAgain.cpuPercent));
+});
+
+Deno.test("ProcessReader: user and command are reused for detailsRounds calls, never across pid reuse", async () => {
+  const dir = await inlineRoot({
+    "10": { stat: numberedStat(10, "app", "S"), status: status(0), cmdline: "app\0--old\0" },
+  });
+  try {
+    const reader = new ProcessReader({ procRoot: dir, passwdPath: PASSWD, detailsRounds: 3 });
+    const command = async () => (await reader.top(1, "cpu"))[0].command;
+    assertEquals(await command(), "app --old");
+    await Deno.writeTextFile(`${dir}/10/cmdline`, "app\0--new\0");
+    await Deno.writeTextFile(`${dir}/10/status`, status(1000));
+    assertEquals(await command(), "app --old", "read again only after detailsRounds calls");
+    assertEquals(await command(), "app --old");
+    const [row] = await reader.top(1, "cpu");
+    assertEquals([row.command, row.user], ["app --new", "alice"]);
+    // A new process under the same pid (another start time) is read at once.
+    await Deno.writeTextFile(`${dir}/10/cmdline`, "other\0");
+    await Deno.writeTextFile(
+      `${dir}/10/stat`,
+      numberedStat(10, "other", "S").replace(" 1022 ", " 2022 "),
+    );
+    assertEquals(await command(), "other");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

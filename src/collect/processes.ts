@@ -75,6 +75,8 @@ export interface ProcessReaderOptions {
   clockTicks?: number;
   /** The passwd file for uid → name, read once; "/etc/passwd" by default (pass it for --rootfs). */
   passwdPath?: string;
+  /** Calls a process's user and command line are reused before being read again (DETAILS_ROUNDS). */
+  detailsRounds?: number;
   /** How long to wait for one /proc/[pid]/cmdline before showing "[comm]"; 100 ms by default. */
   cmdlineTimeoutMs?: number;
 }
@@ -266,7 +268,18 @@ interface Entry extends ProcStat {
   cpuPercent: number | null;
   /** The round it was last read in; entries not read in a round are dropped at its end. */
   round: number;
+  /**
+   * User and command as last read, and the round they were read in: kept for a few rounds, since
+   * reading them is most of a scan's cost and they rarely change (a new process under a reused
+   * pid is a new entry, so it never inherits them).
+   */
+  user?: string;
+  command?: string;
+  detailsRound?: number;
 }
+
+/** Rounds a process's user and command line are reused before being read again. */
+export const DETAILS_ROUNDS = 10;
 
 const byCpu = (a: Entry, b: Entry) =>
   (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || b.ticks - a.ticks || a.pid - b.pid;
@@ -289,6 +302,7 @@ export class ProcessReader {
   readonly #clockTicks: number;
   readonly #passwdPath: string;
   readonly #cmdlineTimeoutMs: number;
+  readonly #detailsRounds: number;
   readonly #entries = new Map<number, Entry>();
   /** The entries of the current round, sorted in place. */
   readonly #order: Entry[] = [];
@@ -307,6 +321,7 @@ export class ProcessReader {
     this.#clockTicks = opts.clockTicks ?? USER_HZ;
     this.#passwdPath = opts.passwdPath ?? DEFAULT_PASSWD;
     this.#cmdlineTimeoutMs = opts.cmdlineTimeoutMs ?? DEFAULT_CMDLINE_TIMEOUT_MS;
+    this.#detailsRounds = Math.max(1, opts.detailsRounds ?? DETAILS_ROUNDS);
   }
 
   /** What the last call met (processes read, skipped ones by cause). */
@@ -334,10 +349,17 @@ export class ProcessReader {
     // update the entries meanwhile. A process gone since the scan gives its row to the next one.
     const shown: Entry[] = [];
     const rows: ProcessRow[] = [];
+    const round = this.#round;
     for (let i = 0; i < order.length && rows.length < limit; i++) {
       const e = order[i];
-      const user = this.#user(e.pid);
+      const fresh = e.detailsRound !== undefined && round - e.detailsRound < this.#detailsRounds;
+      const user = fresh && e.user !== undefined ? e.user : this.#user(e.pid);
       if (user === undefined) continue;
+      if (!fresh) {
+        e.user = user;
+        e.command = undefined;
+        e.detailsRound = round;
+      }
       const rssBytes = e.rssPages * this.#pageSize;
       shown.push(e);
       rows.push({
@@ -447,16 +469,16 @@ export class ProcessReader {
    * settles, so a process stuck with its mmap lock held costs one blocked read, not one a second.
    */
   async #commands(rows: Entry[]): Promise<string[]> {
-    const commands = rows.map((e) => `[${printable(e.comm)}]`);
+    const commands = rows.map((e) => e.command ?? `[${printable(e.comm)}]`);
     const settled = rows.map(() => false);
     const reads = rows.map((e, i) => {
-      if (this.#stuckCmdlines.has(e.pid)) return undefined;
+      if (e.command !== undefined || this.#stuckCmdlines.has(e.pid)) return undefined;
       return Deno.readFile(`${this.#procRoot}/${e.pid}/cmdline`).then(
         (bytes) => {
           const cut = bytes.length > MAX_COMMAND_BYTES
             ? bytes.subarray(0, MAX_COMMAND_BYTES)
             : bytes;
-          commands[i] = commandLine(this.#decoder.decode(cut), e.comm);
+          commands[i] = e.command = commandLine(this.#decoder.decode(cut), e.comm);
         },
         () => {}, // exited or unreadable: "[comm]"
       ).then(() => {

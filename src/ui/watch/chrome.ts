@@ -3,6 +3,7 @@
  * PAUSED/REPLAY, firing alerts), the status line (message or key hints, hidden panels, collector
  * errors), the help overlay and the "terminal too small" screen.
  */
+import { naturalCompare } from "../natural.ts";
 import { formatUptime } from "../format.ts";
 import { type Canvas, fitText, padText, type Rect, textWidth } from "./canvas.ts";
 import { MIN_HEIGHT, MIN_WIDTH } from "./layout.ts";
@@ -33,8 +34,8 @@ interface Piece {
 export function worstAlerts(alerts: readonly FiringAlert[]): FiringAlert[] {
   const rank = (a: FiringAlert) => (a.severity === "critical" ? 0 : 1);
   return [...alerts].sort((a, b) =>
-    rank(a) - rank(b) || a.rule.localeCompare(b.rule) ||
-    (a.entity ?? "").localeCompare(b.entity ?? "")
+    rank(a) - rank(b) || naturalCompare(a.rule, b.rule) ||
+    naturalCompare(a.entity ?? "", b.entity ?? "")
   );
 }
 

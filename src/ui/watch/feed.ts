@@ -6,14 +6,31 @@ import { AlertEngine, type EngineState } from "../../alert/engine.ts";
 import type { ThresholdRule } from "../../alert/types.ts";
 import { enabledFamilies } from "../../collect/index.ts";
 import { ProcessReader } from "../../collect/processes.ts";
-import type { Sample } from "../../core/model.ts";
+import { emptySample, type Sample } from "../../core/model.ts";
 import { Sampler } from "../../core/sampler.ts";
 import { collectorContext, type Runtime } from "../../cli/runtime.ts";
 import type { ReplaySource } from "./replay_source.ts";
 import type { FiringAlert, ProcessRow, WatchState } from "./state.ts";
 
-/** Samples kept for the charts: more than the widest terminal shows. */
-export const HISTORY_MAX = 600;
+/** Samples kept for the charts: one per column of the widest terminal likely to run watch. */
+export const HISTORY_MAX = 500;
+
+/** The metrics the history charts draw; history keeps only these (a whole sample is ~10 KB). */
+const CHART_METRICS = ["cpu_usage_percent", "memory_usage_percent", "swap_usage_percent"];
+
+/** `sample` reduced to what a chart needs from the past. */
+export function chartPoint(sample: Sample): Sample {
+  const metrics: Record<string, number | null> = {};
+  for (const name of CHART_METRICS) {
+    if (name in sample.metrics) metrics[name] = sample.metrics[name];
+  }
+  return { ...emptySample(sample.timestamp, sample.host, sample.interval), metrics };
+}
+
+/** The history to draw: reduced past samples, then the current one whole. */
+function withCurrent(past: Sample[], current: Sample): Sample[] {
+  return [...past.slice(0, -1), current];
+}
 
 export type FeedUpdate = Pick<
   WatchState,
@@ -63,11 +80,11 @@ export class LiveFeed {
     const sample = await this.sampler.collect();
     const now = Date.parse(sample.timestamp);
     this.engine.evaluate(sample, now);
-    this.history.push(sample);
+    this.history.push(chartPoint(sample));
     if (this.history.length > HISTORY_MAX) this.history.shift();
     return {
       sample,
-      history: [...this.history],
+      history: withCurrent(this.history, sample),
       firingAlerts: firingOf(this.engine),
       uptimeSeconds: uptimeAt(sample, now),
     };

@@ -3,6 +3,7 @@
  * grid of labelled bars, or one character per core when they would not fit), pressure, and a
  * history chart of cpu_usage_percent.
  */
+import { naturalCompare } from "../natural.ts";
 import type { EntityPart } from "../../core/model.ts";
 import { type Canvas, type Rect, textWidth } from "./canvas.ts";
 import {
@@ -58,9 +59,7 @@ function coreSplit(ctx: PanelContext, core: EntityPart): Segment[] {
 }
 
 function cores(ctx: PanelContext): [string, EntityPart][] {
-  return Object.entries(ctx.sample?.cores ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b, "en", { numeric: true })
-  );
+  return Object.entries(ctx.sample?.cores ?? {}).sort(([a], [b]) => naturalCompare(a, b));
 }
 
 const coreLabel = (name: string) => name.replace(/^cpu/, "");

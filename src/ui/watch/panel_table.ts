@@ -3,6 +3,7 @@
  * aligned columns that give way by priority when the panel is narrow (the flexible column shrinks
  * first, then gaps, then whole columns), optional proportional bars in a column, scrolling.
  */
+import { naturalCompare } from "../natural.ts";
 import { type Canvas, fitText, padText, type Rect, textWidth } from "./canvas.ts";
 import { drawBar, type PanelContext } from "./panel_widgets.ts";
 import { focusedTable, type ScrollableTable, SORT_COLUMNS, type SortableTable } from "./state.ts";
@@ -200,7 +201,7 @@ export type SortKey<T> = "name" | ((item: T) => number | null);
  * descending (busiest first) with missing values last; ties by name.
  */
 export function sortEntities<T>(items: [string, T][], key: SortKey<T>): [string, T][] {
-  const natural = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+  const natural = (a: string, b: string) => naturalCompare(a, b);
   return [...items].sort(([an, a], [bn, b]) => {
     if (key === "name") return natural(an, bn);
     const ka = key(a), kb = key(b);
