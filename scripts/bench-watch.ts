@@ -240,6 +240,9 @@ async function main() {
   }
 
   try {
+    // A session that outlives the others: the server must not exit (and race the next start)
+    // whenever a measured session ends.
+    await tmux("new-session", "-d", "-s", "keeper", "sleep 86400");
     // Start-up first, on a quiet machine.
     await timeToScreen(sysmon, -1); // warms Deno's module cache
     const sysmonStart: number[] = [];

@@ -98,6 +98,11 @@ export class LiveFeed {
       return null;
     }
   }
+
+  /** Processes seen by the last read. */
+  processCount(): number {
+    return this.processes.lastScan.processes;
+  }
 }
 
 export class ReplayFeed {

@@ -1,6 +1,6 @@
 /** Processes table: the top processes by CPU or memory (m/c), as many as the panel has rows. */
 import { fitText } from "./canvas.ts";
-import { drawTable, scrollNote, type TableCell, tableScroll } from "./panel_table.ts";
+import { drawTable, type TableCell, tableScroll } from "./panel_table.ts";
 import type { Panel, PanelContext } from "./panel_widgets.ts";
 import type { ProcessRow } from "./state.ts";
 import { focusedTable } from "./state.ts";
@@ -57,7 +57,10 @@ export const processesPanel: Panel = {
       { text: commandOf(p) },
     ]);
     const scroll = tableScroll(ctx, "processes", rows.length, r.height);
-    const range = scrollNote(ctx, "processes", rows.length, r.height);
+    // Only the rows the screen can show are read: the count is of all processes on the host.
+    const total = Math.max(rows.length, ctx.state.processCount ?? 0);
+    const shown = Math.min(rows.length - scroll, Math.max(0, r.height - 1));
+    const range = total > shown ? `${scroll + 1}-${scroll + shown}/${total}` : "";
     const focused = focusedTable(ctx.state) === "processes";
     const title = `${focused ? ctx.g.focusMark : ""}Processes`;
     drawTable(c, r, {

@@ -74,6 +74,8 @@ export interface WatchState {
   processes: ProcessRow[] | null;
   /** Toggled by m/c. */
   processSort: "cpu" | "memory";
+  /** Processes on the host when `processes` holds only the top rows (the panel shows "1-17/66"). */
+  processCount?: number;
   firingAlerts: FiringAlert[];
   intervalMs: number;
   paused: boolean;
