@@ -24,6 +24,7 @@ command -v openssl >/dev/null || need+=(openssl)   # self-signed certificates fo
 command -v gzip >/dev/null || need+=(gzip)
 command -v tmux >/dev/null || need+=(tmux)   # sysmon watch end to end, in a real terminal
 command -v script >/dev/null || need+=(bsdutils)   # a pty for the terminal-restore tests
+[ -x /usr/bin/chromium ] || need+=(chromium)   # the HTML report rendered headless (a screenshot)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

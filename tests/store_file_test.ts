@@ -412,3 +412,23 @@ Deno.test("file store: raw-tier queries give the same answers from CSV as from J
   assert(!Object.keys(jsonl[2][0].values).includes("core_usage_percent[cpu0]"));
   assertEquals(csv, jsonl);
 });
+
+Deno.test("a store only read from changes nothing on close: no repair, no retention", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sysmon-store-reader-" });
+  try {
+    const clock = { now: T0 };
+    const writer = new FileStore(options(dir, clock).opts);
+    await writer.openForWriting();
+    await writeSeries(writer, clock, T0, 30);
+    await writer.close();
+    const before = (await listTierFiles(dir, "raw")).map((f) => f.name);
+    assert(before.length > 0);
+    // A reader a year later: its retention would delete every raw file if it ran.
+    const reader = new FileStore(options(dir, { now: T0 + 365 * DAY }).opts);
+    assertEquals((await collect(reader.samples(T0, T0 + DAY))).length, 30);
+    await reader.close();
+    assertEquals((await listTierFiles(dir, "raw")).map((f) => f.name), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

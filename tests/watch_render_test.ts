@@ -461,7 +461,10 @@ Deno.test("content: processes sorted by CPU or memory, as many as fit", () => {
   assertStringIncludes(lineWith(render(), "PID"), `1-${small.length}/${PROCS.length}`);
   // Only the top rows read (watch reads what fits): the count is of every process on the host.
   assertStringIncludes(lineWith(render({ processCount: 312 }), "PID"), `1-${small.length}/312`);
-  assertStringIncludes(lineWith(render({ processCount: 312 }, big), "PID"), `1-${PROCS.length}/312`);
+  assertStringIncludes(
+    lineWith(render({ processCount: 312 }, big), "PID"),
+    `1-${PROCS.length}/312`,
+  );
   // Kernel threads (no command line) show their name in brackets.
   assertStringIncludes(render({}, big).join("\n"), "[kthreadd]");
 });

@@ -13,13 +13,12 @@
 import { Document, type YAMLMap } from "yaml";
 import type { GlobalFlags } from "../cli/globals.ts";
 import type { AlertChannelConfig } from "../config/sysmon_schema.ts";
-import { RuntimeFailure } from "../cli/errors.ts";
+import { writeOutputFile } from "../cli/output_file.ts";
 import { writeStdout } from "../cli/io.ts";
 import { setupRuntime } from "../cli/runtime.ts";
 import { catalog } from "../core/catalog.ts";
 import { formatDuration } from "../core/duration.ts";
 import type { EntityFamily } from "../core/model.ts";
-import { ioReason } from "../store/fsutil.ts";
 import { VERSION } from "../version.ts";
 import { compileRules } from "./rules.ts";
 import { formatValue, parseTemplate } from "./template.ts";
@@ -49,19 +48,7 @@ export async function runExport(
     text = alertmanagerConfig(alertmanagerOptionsFrom(rt.config.alert.channels));
   }
   if (flags.output === undefined) writeStdout(text);
-  else await writeFileAtomic(flags.output, text);
-}
-
-/** A crash or a full disk leaves the previous file, never half a rules file for Prometheus. */
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new RuntimeFailure(`cannot write ${path}: ${ioReason(err)}`);
-  }
+  else await writeOutputFile(flags.output, text);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,21 +36,33 @@ export function resample(series: Series, stepMs: number, reducer: BucketReducer 
   if (n === 0) return { t: new Float64Array(0), v: new Float64Array(0) };
   const first = Math.floor(series.t[0] / stepMs) * stepMs;
   const buckets = Math.floor((series.t[n - 1] - first) / stepMs) + 1;
-  const acc = new Float64Array(buckets).fill(reducer === "mean" ? 0 : NaN);
-  const count = new Uint32Array(buckets);
-  for (let i = 0; i < n; i++) {
-    const x = series.v[i];
-    if (Number.isNaN(x)) continue;
-    const k = Math.floor((series.t[i] - first) / stepMs);
-    if (reducer === "mean") acc[k] += x;
-    else if (count[k] === 0 || (reducer === "max" ? x > acc[k] : x < acc[k])) acc[k] = x;
-    count[k]++;
-  }
   const t = new Float64Array(buckets);
-  for (let k = 0; k < buckets; k++) {
-    t[k] = first + k * stepMs;
-    if (reducer === "mean") acc[k] = count[k] > 0 ? acc[k] / count[k] : NaN;
+  for (let k = 0; k < buckets; k++) t[k] = first + k * stepMs;
+  const acc = new Float64Array(buckets).fill(NaN);
+  // Times ascend, so walk the bucket boundaries instead of dividing for every sample.
+  let k = 0;
+  let end = first + stepMs;
+  let sum = 0;
+  let count = 0;
+  let best = NaN;
+  const isMean = reducer === "mean";
+  const isMax = reducer === "max";
+  for (let i = 0; i < n; i++) {
+    const time = series.t[i];
+    if (time >= end) {
+      if (count > 0) acc[k] = isMean ? sum / count : best;
+      k = Math.floor((time - first) / stepMs);
+      end = first + (k + 1) * stepMs;
+      sum = 0;
+      count = 0;
+    }
+    const x = series.v[i];
+    if (x !== x) continue; // NaN: missing
+    if (isMean) sum += x;
+    else if (count === 0 || (isMax ? x > best : x < best)) best = x;
+    count++;
   }
+  if (count > 0) acc[k] = isMean ? sum / count : best;
   return { t, v: acc };
 }
 
@@ -95,7 +107,7 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   if (a.length === 0) return NaN;
   const pos = q * (a.length - 1);
   const lo = Math.floor(pos);
-  const low = select(a, lo);
+  const low = nthSmallest(a, lo);
   if (pos === lo) return low;
   // After selecting `lo`, everything right of it is >= a[lo]: the next order statistic is their min.
   let high = Infinity;
@@ -131,13 +143,15 @@ export function lowerBound(sorted: ArrayLike<number>, x: number): number {
 }
 
 /**
- * Hoare's selection (quickselect), in place: afterwards a[k] holds the k-th smallest value, with
- * smaller-or-equal values left of it and greater-or-equal right of it. Median-of-three pivots keep
- * sorted input linear.
+ * The k-th smallest (0-based) of a[from..to] (inclusive; no NaN), found in place by Hoare's
+ * selection: afterwards a[k] holds it, with smaller-or-equal values left of it and greater-or-equal
+ * ones right of it, so further order statistics can be selected within either side. Median-of-three
+ * pivots keep sorted input linear. O(to − from) on average.
  */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
+export function nthSmallest(a: Float64Array, k: number, from = 0, to = a.length - 1): number {
+  if (!(k >= from && k <= to)) throw new Error(`order statistic ${k} outside [${from}, ${to}]`);
+  let lo = from;
+  let hi = to;
   while (hi > lo) {
     const mid = (lo + hi) >>> 1;
     if (a[mid] < a[lo]) swap(a, mid, lo);

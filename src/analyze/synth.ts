@@ -53,10 +53,16 @@ export interface SynthSpec {
   /** Number of samples. */
   length: number;
   seed: number;
-  /** Value at `start` before noise and seasonality. */
+  /** Value at `start` before noise and seasonality (under a sawtooth: just after a reset). */
   base: number;
   /** Standard deviation of the Gaussian noise added to every sample. */
   noise: number;
+  /**
+   * Slow random wander on top of the white noise: a stationary AR(1) process with marginal standard
+   * deviation `sd` and correlation `phi` between consecutive samples (e.g. phi = 0.999 at a 10 s step
+   * is a correlation time of about 3 h). Drawn from its own stream, so it leaves the noise unchanged.
+   */
+  wander?: { sd: number; phi: number };
   /**
    * Linear growth per day. With `sawtooth` it is the rise rate inside one period, of which the
    * fraction `drop` is taken away at each reset.
@@ -69,7 +75,8 @@ export interface SynthSpec {
   /**
    * Periodic resets at multiples of `periodMs` since the epoch (log rotation, cleanups): at each one
    * the fraction `drop` of the rise since the previous reset disappears. drop = 1 is a stationary
-   * sawtooth; long-term growth is slopePerDay·(1 − drop).
+   * sawtooth between base and base + slopePerDay·period; long-term growth is
+   * slopePerDay·(1 − drop). A series starting mid-period starts part-way up the rise.
    */
   sawtooth?: { periodMs: number; drop: number };
   /** Permanent level steps that are part of normal life (a big file written); not anomalies. */
@@ -139,6 +146,7 @@ export function synthesize(spec: SynthSpec): SynthTruth {
   const normal = gaussianSource(mulberry32(spec.seed));
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = clean[i] + noiseScale[i] * normal();
+  if (spec.wander) addWander(v, spec.wander, spec.seed);
   if (spec.clamp) {
     const [lo, hi] = spec.clamp;
     for (let i = 0; i < n; i++) {
@@ -159,9 +167,10 @@ export function synthesize(spec: SynthSpec): SynthTruth {
 }
 
 /**
- * Growth since `start`. Under a sawtooth with the last reset at r (r > start):
+ * Growth since `start`. Under a sawtooth with the last reset at r:
  * slope·(time − r) + (1 − drop)·slope·(r − start) — the current period's rise plus what earlier
- * resets left behind.
+ * resets left behind. The phase follows the clock, so a series starting mid-period starts
+ * part-way up its rise, as a recording started on a real host would.
  */
 function growth(
   time: number,
@@ -172,7 +181,6 @@ function growth(
   const perMs = slopePerDay / DAY_MS;
   if (!sawtooth) return perMs * (time - start);
   const lastReset = Math.floor(time / sawtooth.periodMs) * sawtooth.periodMs;
-  if (lastReset <= start) return perMs * (time - start);
   return perMs * (time - lastReset) + (1 - sawtooth.drop) * perMs * (lastReset - start);
 }
 
@@ -186,6 +194,17 @@ function seasonal(
   if (daily) out += daily.amplitude * Math.sin((2 * Math.PI * (time - 9 * 3_600_000)) / DAY_MS);
   if (weekly) out += weekly.amplitude * Math.sin((2 * Math.PI * time) / WEEK_MS);
   return out;
+}
+
+/** x_i = phi·x_{i−1} + sd·√(1 − phi²)·e_i, started from its stationary distribution. */
+function addWander(values: Float64Array, wander: { sd: number; phi: number }, seed: number) {
+  const normal = gaussianSource(mulberry32(seed ^ 0x5bd1e995));
+  const innovation = wander.sd * Math.sqrt(1 - wander.phi * wander.phi);
+  let x = wander.sd * normal();
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) x = wander.phi * x + innovation * normal();
+    values[i] += x;
+  }
 }
 
 function addFrom(values: Float64Array, from: number, to: number, delta: (i: number) => number) {

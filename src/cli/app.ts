@@ -13,6 +13,7 @@ import { completionCommand } from "../../commands/completion.ts";
 import { recordCommand } from "../../commands/record.ts";
 import { serveCommand } from "../../commands/serve.ts";
 import { watchCommand } from "../../commands/watch.ts";
+import { reportCommand } from "../../commands/report.ts";
 import { tokenCommand } from "../../commands/token.ts";
 import { alertRoutes } from "../../commands/alert.ts";
 import { VERSION } from "../version.ts";
@@ -27,6 +28,7 @@ export const root = buildRouteMap({
     watch: watchCommand,
     record: recordCommand,
     serve: serveCommand,
+    report: reportCommand,
     token: tokenCommand,
     alert: alertRoutes,
     config: configRoutes,

@@ -453,6 +453,9 @@ export class FileStore implements Storage {
   async close(opts: { drain?: boolean } = {}): Promise<void> {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    // A store only read from (report, replay) has nothing to write: flushing would set the
+    // directory up for writing, which repairs files and applies retention — not a reader's business.
+    if (!this.ready && this.pendingCount() === 0 && this.rollups.size === 0) return;
     for (const r of this.rollups.values()) {
       const recs = opts.drain ? r.agg.drain() : r.agg.completedBy(this.now());
       for (const rec of recs) this.enqueueRollup(r, rec);
