@@ -51,12 +51,14 @@ export function trainKMeans(
   const rnd = seededUniform(options.seed);
   const centroids = seedPlusPlus(rows, n, dim, k, rnd);
   const assign = new Int32Array(n).fill(-1);
+  const hit: Hit = { index: 0 };
   const sums = new Float64Array(k * dim);
   const counts = new Uint32Array(k);
   for (let iter = 0; iter < options.iterations; iter++) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const c = nearest(centroids, k, dim, rows, i * dim).index;
+      nearest(centroids, k, dim, rows, i * dim, hit);
+      const c = hit.index;
       if (c !== assign[i]) {
         assign[i] = c;
         changed++;
@@ -76,7 +78,10 @@ export function trainKMeans(
       for (let j = 0; j < dim; j++) centroids[c * dim + j] = sums[c * dim + j] / counts[c];
     }
   }
-  for (let i = 0; i < n; i++) assign[i] = nearest(centroids, k, dim, rows, i * dim).index;
+  for (let i = 0; i < n; i++) {
+    nearest(centroids, k, dim, rows, i * dim, hit);
+    assign[i] = hit.index;
+  }
   counts.fill(0);
   for (let i = 0; i < n; i++) counts[assign[i]]++;
 
@@ -88,7 +93,7 @@ export function trainKMeans(
 
   const distances = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    distances[i] = Math.sqrt(nearest(kept, keep.length, dim, rows, i * dim).squared);
+    distances[i] = Math.sqrt(nearest(kept, keep.length, dim, rows, i * dim, hit));
   }
   const threshold = quantile(distances, options.thresholdQuantile);
   return { k: keep.length, dim, centroids: kept, threshold };
@@ -96,22 +101,29 @@ export function trainKMeans(
 
 /** Euclidean distance from the vector at `vector[offset..offset+dim)` to its nearest centroid. */
 export function distanceToModel(model: KMeansModel, vector: ArrayLike<number>, offset = 0): number {
-  return Math.sqrt(nearest(model.centroids, model.k, model.dim, vector, offset).squared);
+  return Math.sqrt(nearest(model.centroids, model.k, model.dim, vector, offset, { index: 0 }));
 }
 
+/** Where `nearest` leaves the winning centroid (caller-owned: no allocation per call). */
+interface Hit {
+  index: number;
+}
+
+/** Squared distance to the nearest centroid; its index goes into `hit`. */
 function nearest(
   centroids: Float64Array,
   k: number,
   dim: number,
   vector: ArrayLike<number>,
   offset: number,
-): { index: number; squared: number } {
+  hit: Hit,
+): number {
   let best = 0;
   let bestSq = Infinity;
   for (let c = 0; c < k; c++) {
     let sq = 0;
     const base = c * dim;
-    for (let j = 0; j < dim; j++) {
+    for (let j = 0; j < dim && sq < bestSq; j++) {
       const diff = vector[offset + j] - centroids[base + j];
       sq += diff * diff;
     }
@@ -120,7 +132,8 @@ function nearest(
       best = c;
     }
   }
-  return { index: best, squared: bestSq };
+  hit.index = best;
+  return bestSq;
 }
 
 function seedPlusPlus(

@@ -4,7 +4,13 @@
  * (src/analyze/anomaly.ts) on the main series, merged across series into events. Also the
  * `--input FILE.csv` report of one series. Forecasts and anomaly windows are drawn on the charts.
  */
-import { type AnomalyWindow, detectAnomalies } from "../analyze/anomaly.ts";
+import {
+  type AnomalyWindow,
+  type Buckets,
+  coarsenBuckets,
+  detectAnomalies,
+  detectAnomaliesInBuckets,
+} from "../analyze/anomaly.ts";
 import { type CapacityForecast, forecastCapacity, type ResourceKind } from "../analyze/capacity.ts";
 import { type Series, seriesOf } from "../analyze/series.ts";
 import { parseSeriesKey } from "../store/series.ts";
@@ -58,8 +64,25 @@ export interface AnalyseOptions {
   now: number;
 }
 
-/** Adds capacity rows and anomaly events (and their marks on the charts) to `model`. */
-export function analyse(model: ReportModel, data: RangeData, o: AnalyseOptions): void {
+/** The detector's bucket: it is built for minutes, not hours (docs/analysis.md). */
+const ANOMALY_STEP_MS = 5 * 60_000;
+/** Anomalies are looked for in the last days of a longer range, at 1-minute rollups. */
+export const ANOMALY_DAYS = 3;
+
+export function anomalyMetric(metric: string): boolean {
+  return ANOMALY.has(metric);
+}
+
+/**
+ * Adds capacity rows and anomaly events (and their marks on the charts) to `model`. `minutes` is
+ * the 1-minute data the anomaly detector reads (the same as `data` for ranges of up to 3 days).
+ */
+export function analyse(
+  model: ReportModel,
+  data: RangeData,
+  minutes: RangeData | undefined,
+  o: AnalyseOptions,
+): void {
   const stepMs = data.resolution * 1000;
   const times = Float64Array.from({ length: data.bucketCount }, (_, i) => data.from + i * stepMs);
   const seriesOfKey = (key: string): Series => seriesOf(times, data.series.get(key)!);
@@ -80,11 +103,12 @@ export function analyse(model: ReportModel, data: RangeData, o: AnalyseOptions):
       addForecast(model.charts, key, forecast, o.now);
     }
   }
-  if (o.anomalies) {
+  if (o.anomalies && minutes) {
     const found: { key: string; windows: AnomalyWindow[] }[] = [];
-    for (const key of [...data.series.keys()].sort()) {
+    for (const key of [...minutes.series.keys()].sort()) {
       if (!ANOMALY.has(parseSeriesKey(key).metric)) continue;
-      const windows = detectAnomalies(seriesOfKey(key), { online: o.online, stepMs });
+      const buckets = coarsenBuckets(bucketsOf(minutes, key), ANOMALY_STEP_MS);
+      const windows = detectAnomaliesInBuckets(buckets, { online: o.online });
       if (windows.length) found.push({ key, windows });
     }
     model.anomalies = mergeEvents(found, 2 * stepMs, unitOf);
@@ -271,4 +295,23 @@ function inputGaps(t: readonly number[]): { afterIndex: number; gap: Gap }[] {
     });
   }
   return out;
+}
+
+/** A series' rollup buckets as the detector takes them: mean, min, max and readings per bucket. */
+function bucketsOf(data: RangeData, key: string): Buckets {
+  const n = data.bucketCount;
+  const step = data.resolution * 1000;
+  const mean = data.series.get(key)!;
+  const ext = data.extremes.get(key)!;
+  const index = Int32Array.from({ length: n }, (_, i) => (ext.count[i] > 0 ? i : -1));
+  return {
+    stepMs: step,
+    start: Float64Array.from({ length: n }, (_, i) => data.from + i * step),
+    mean,
+    min: ext.min,
+    max: ext.max,
+    count: ext.count,
+    first: index,
+    last: index,
+  };
 }

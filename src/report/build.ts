@@ -12,7 +12,8 @@ import { REPORT_VERSION, type ReportModel } from "./model.ts";
 import { busiest, chartKeys, chartOf, summarised, summaryRows } from "./summary.ts";
 import type { ReadOptions } from "../store/reader.ts";
 import { parseSeriesKey } from "../store/series.ts";
-import { analyse, ANALYSED_METRICS } from "./analyses.ts";
+import { analyse, ANALYSED_METRICS, ANOMALY_DAYS, anomalyMetric } from "./analyses.ts";
+import { groupOfMetric } from "../store/groups.ts";
 
 export interface BuildOptions {
   dataDir: string;
@@ -81,7 +82,24 @@ export async function buildReport(
     notes,
   };
   if (o.capacity || o.anomalies) {
-    analyse(model, data, {
+    let minutes: RangeData | undefined;
+    if (o.anomalies) {
+      if (data.tier === "1m") minutes = data;
+      else {
+        const from = Math.max(o.from, o.to - ANOMALY_DAYS * 86400_000);
+        const wanted = (key: string) => anomalyMetric(parseSeriesKey(key).metric);
+        const groups = new Set([...ANALYSED_METRICS].filter(anomalyMetric).map(groupOfMetric));
+        minutes = await readRange(o.dataDir, o.store, "1m", { from, to: o.to }, wanted, {
+          onProblem: o.onProblem,
+          groups: (g) => groups.has(g),
+        });
+        model.notes.push(
+          `anomalies are looked for in the last ${ANOMALY_DAYS} days of the range, at 1-minute ` +
+            "resolution (the detector is built for minutes, not hours)",
+        );
+      }
+    }
+    analyse(model, data, minutes, {
       capacity: o.capacity,
       anomalies: o.anomalies,
       online: o.online,

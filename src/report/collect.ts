@@ -31,6 +31,8 @@ export interface RangeData {
   aggs: Map<SeriesKey, SeriesAgg>;
   /** Mean per bucket (NaN where the bucket has no value) of the series `keep` selected. */
   series: Map<SeriesKey, Float64Array>;
+  /** Min, max and readings per bucket of the same series (anomaly detection sees within buckets). */
+  extremes: Map<SeriesKey, { min: Float64Array; max: Float64Array; count: Uint32Array }>;
   /** Buckets that hold samples, by bucket start. */
   buckets: Map<number, BucketInfo>;
 }
@@ -51,7 +53,7 @@ export async function readRange(
   tier: RollupTier,
   range: { from: number; to: number },
   keep: (key: SeriesKey) => boolean,
-  opts: ReadOptions = {},
+  opts: ReadOptions & { groups?: (group: string) => boolean } = {},
 ): Promise<RangeData> {
   const resolution = TIER_SECONDS[tier];
   const step = resolution * 1000;
@@ -65,10 +67,18 @@ export async function readRange(
     bucketCount,
     aggs: new Map(),
     series: new Map(),
+    extremes: new Map(),
     buckets: new Map(),
   };
-  for (const group of (await listGroups(dataDir, tier)).filter(wanted)) {
-    for await (const rec of readRollups(dataDir, tier, group, from, range.to, opts)) {
+  const groups = (await listGroups(dataDir, tier)).filter((g) =>
+    wanted(g) && (opts.groups?.(g) ?? true)
+  );
+  // Only the kept series are decoded when a group filter says the caller wants just those.
+  const select = opts.groups ? keep : undefined;
+  for (const group of groups) {
+    for await (
+      const rec of readRollups(dataDir, tier, group, from, range.to, { ...opts, select })
+    ) {
       const index = Math.floor((rec.t - from) / step);
       if (index < 0 || index >= bucketCount) continue;
       const seen = data.buckets.get(rec.t);
@@ -88,9 +98,16 @@ export async function readRange(
           values = new Float64Array(bucketCount).fill(NaN);
           data.series.set(key, values);
         }
-        // Two records of one bucket (a restart mid-bucket) average by their counts.
+        // Two records of one bucket (a restart mid-bucket) combine by their counts.
+        const ext = extremesOf(data, key);
+        const before = ext.count[index];
         const prev = values[index];
-        values[index] = Number.isNaN(prev) ? agg.sum / agg.count : (prev + agg.sum / agg.count) / 2;
+        values[index] = Number.isNaN(prev)
+          ? agg.sum / agg.count
+          : (prev * before + agg.sum) / (before + agg.count);
+        ext.min[index] = before ? Math.min(ext.min[index], agg.min) : agg.min;
+        ext.max[index] = before ? Math.max(ext.max[index], agg.max) : agg.max;
+        ext.count[index] = before + agg.count;
       }
     }
   }
@@ -140,8 +157,26 @@ async function addRawTail(
       let values = data.series.get(key);
       if (!values) data.series.set(key, values = new Float64Array(data.bucketCount).fill(NaN));
       values[index] = agg.sum / agg.count;
+      const ext = extremesOf(data, key);
+      ext.min[index] = agg.min;
+      ext.max[index] = agg.max;
+      ext.count[index] = agg.count;
     }
   }
+}
+
+function extremesOf(data: RangeData, key: SeriesKey) {
+  let ext = data.extremes.get(key);
+  if (!ext) {
+    const n = data.bucketCount;
+    ext = {
+      min: new Float64Array(n).fill(NaN),
+      max: new Float64Array(n).fill(NaN),
+      count: new Uint32Array(n),
+    };
+    data.extremes.set(key, ext);
+  }
+  return ext;
 }
 
 /** The tier for a range: minutes up to three days (detail), hours beyond (speed, memory). */
