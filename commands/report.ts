@@ -26,7 +26,7 @@ export const reportCommand = buildCommand({
         kind: "parsed",
         parse: String,
         brief:
-          "Start of the range: ISO 8601, Unix seconds or relative like -7d (default: --to − 24h)",
+          "Start: ISO 8601, Unix seconds or relative like -7d (default --to − 24h; with --capacity −30d)",
         optional: true,
         placeholder: "T",
       },
@@ -100,7 +100,8 @@ export const reportCommand = buildCommand({
       "",
       "--capacity adds, per filesystem (space and inodes), memory, swap, CPU and network link, the",
       "growth per day and when 80, 90 and 100 % are reached with a confidence interval, or why",
-      "there is no date (not growing, too little history); --anomalies adds anomaly windows.",
+      "there is no date (not growing, too little history); it looks back 30 days unless --from is",
+      "given. --anomalies adds anomaly windows (on 1-minute data: the last 3 days of longer ranges).",
       "--input FILE.csv analyses a plain timestamp,value series instead (ISO 8601 or Unix seconds).",
       "See docs/analysis.md for the methods and their measured accuracy.",
     ].join("\n"),
