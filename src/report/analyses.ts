@@ -11,6 +11,7 @@ import {
   detectAnomalies,
   detectAnomaliesInBuckets,
 } from "../analyze/anomaly.ts";
+import { mergeEvents as mergeSeriesWindows } from "../analyze/anomaly_events.ts";
 import { type CapacityForecast, forecastCapacity, type ResourceKind } from "../analyze/capacity.ts";
 import { type Series, seriesOf } from "../analyze/series.ts";
 import { parseSeriesKey } from "../store/series.ts";
@@ -184,30 +185,18 @@ export function mergeEvents(
   gapMs: number,
   unitOf: (metric: string) => string,
 ): AnomalyEvent[] {
-  const all = found.flatMap(({ key, windows }) => windows.map((w) => ({ key, w })))
-    .sort((a, b) => a.w.start - b.w.start);
-  const events: { start: number; end: number; items: typeof all }[] = [];
-  for (const item of all) {
-    const last = events[events.length - 1];
-    if (last && item.w.start <= last.end + gapMs) {
-      last.end = Math.max(last.end, item.w.end);
-      last.items.push(item);
-    } else events.push({ start: item.w.start, end: item.w.end, items: [item] });
-  }
-  return events.map((e) => ({
+  const perSeries = found.map(({ key, windows }) => ({ ...parseSeriesKey(key), windows }));
+  return mergeSeriesWindows(perSeries, gapMs).map((e) => ({
     from: new Date(e.start).toISOString(),
     to: new Date(e.end).toISOString(),
-    score: Math.max(...e.items.map((i) => i.w.score)),
-    detectors: [...new Set(e.items.flatMap((i) => i.w.detectors))].sort(),
-    series: e.items.map(({ key, w }) => {
-      const { metric, entity } = parseSeriesKey(key);
-      return {
-        metric,
-        ...(entity !== undefined ? { entity } : {}),
-        peak: w.peak,
-        unit: unitOf(metric),
-      };
-    }),
+    score: e.score,
+    detectors: [...new Set(e.metrics.flatMap((m) => m.detectors))].sort(),
+    series: e.metrics.map((m) => ({
+      metric: m.metric,
+      ...(m.entity !== undefined ? { entity: m.entity } : {}),
+      peak: m.peak,
+      unit: unitOf(m.metric),
+    })),
   }));
 }
 

@@ -2,6 +2,7 @@
  * What `sysmon watch` shows, as plain data: the renderer (render.ts) turns a WatchState into a
  * frame and never reads anything else. The command owns the state and changes it on keys/ticks.
  */
+import type { ProcessRow } from "../../collect/processes.ts";
 import type { Sample } from "../../core/model.ts";
 
 export type Grade = "ok" | "warning" | "critical";
@@ -12,17 +13,8 @@ export type Grade = "ok" | "warning" | "critical";
  */
 export type Grader = (metric: string, value: number | null, entity?: string) => Grade;
 
-export interface ProcessRow {
-  pid: number;
-  name: string;
-  user: string;
-  state: string;
-  cpuPercent: number | null;
-  rssBytes: number;
-  memPercent: number | null;
-  threads: number;
-  command: string;
-}
+/** One row of the processes panel: what the process reader gives. */
+export type { ProcessRow };
 
 /** Keys 1–6 toggle the panels in this order. */
 export type PanelId = "cpu" | "memory" | "disks" | "network" | "filesystems" | "processes";
