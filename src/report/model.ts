@@ -125,7 +125,10 @@ export interface CapacityRow {
 export interface AnomalyEvent {
   from: string;
   to: string;
-  /** The strongest window's severity: how many times past their thresholds the detectors agreed (≥ 1). */
+  /**
+   * How far past their thresholds the agreeing detectors went (≥ 1 for one series); for several
+   * series the root sum of squares of theirs, so broad incidents rank above narrow ones.
+   */
   score: number;
   /** Detectors that agreed (zscore, level, kmeans). */
   detectors: string[];
