@@ -137,7 +137,9 @@ Deno.test("report --anomalies: the CPU spike is one event naming cpu_usage_perce
     Date.parse(e.from) <= SPIKE.to && Date.parse(e.to) >= SPIKE.from
   );
   assertEquals(hit.length, 1, JSON.stringify(m.anomalies));
-  assert(hit[0].series.some((s) => s.metric === "cpu_usage_percent"), JSON.stringify(hit[0]));
+  const cpu = hit[0].series.find((s) => s.metric === "cpu_usage_percent");
+  assert(cpu !== undefined, JSON.stringify(hit[0]));
+  assertEquals(cpu.peak, 99, "the event names the highest reading, not a mean");
   const online = await json(["--anomalies", "--online"]);
   assert(
     online.anomalies!.some((e) => Date.parse(e.from) <= SPIKE.to && Date.parse(e.to) >= SPIKE.from),

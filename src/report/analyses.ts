@@ -13,7 +13,7 @@ import {
 } from "../analyze/anomaly.ts";
 import { mergeEvents as mergeSeriesWindows } from "../analyze/anomaly_events.ts";
 import { type CapacityForecast, forecastCapacity, type ResourceKind } from "../analyze/capacity.ts";
-import { type Series, seriesOf } from "../analyze/series.ts";
+import { median, type Series, seriesOf } from "../analyze/series.ts";
 import { parseSeriesKey } from "../store/series.ts";
 import type { RangeData } from "./collect.ts";
 import type { CsvSeries } from "./csv_input.ts";
@@ -109,7 +109,9 @@ export function analyse(
     for (const key of [...minutes.series.keys()].sort()) {
       if (!ANOMALY.has(parseSeriesKey(key).metric)) continue;
       const buckets = coarsenBuckets(bucketsOf(minutes, key), ANOMALY_STEP_MS);
-      const windows = detectAnomaliesInBuckets(buckets, { online: o.online });
+      const typical = median(minutes.series.get(key)!);
+      const windows = detectAnomaliesInBuckets(buckets, { online: o.online })
+        .map((w) => ({ ...w, peak: extremeWithin(minutes, key, w, typical) }));
       if (windows.length) found.push({ key, windows });
     }
     model.anomalies = mergeEvents(found, 2 * stepMs, unitOf);
@@ -303,4 +305,37 @@ function bucketsOf(data: RangeData, key: string): Buckets {
     first: index,
     last: index,
   };
+}
+
+/**
+ * The reading in a window that lies furthest from the series' typical level (its median over the
+ * range), from the minute rollups' min and max: what a person looks for ("CPU hit 99 %"), where
+ * the detector's own peak is the observation at its most confident bucket (which may be a mean
+ * after the spike).
+ */
+function extremeWithin(
+  minutes: RangeData,
+  key: string,
+  w: AnomalyWindow,
+  typical: number,
+): number {
+  const ext = minutes.extremes.get(key);
+  if (!ext) return w.peak;
+  const step = minutes.resolution * 1000;
+  const first = Math.max(0, Math.floor((w.start - minutes.from) / step));
+  const last = Math.min(minutes.bucketCount, Math.ceil((w.end - minutes.from) / step));
+  let best = w.peak;
+  if (!Number.isFinite(typical)) return w.peak;
+  let distance = Math.abs(w.peak - typical);
+  for (let i = first; i < last; i++) {
+    if (ext.count[i] === 0) continue;
+    for (const v of [ext.min[i], ext.max[i]]) {
+      const d = Math.abs(v - typical);
+      if (d > distance) {
+        best = v;
+        distance = d;
+      }
+    }
+  }
+  return best;
 }
