@@ -11,6 +11,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { defaultConfig } from "../src/config/load.ts";
+import { type Daemon, type Line, spawnDaemon } from "./daemon_util.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const STRESS_NG = "/usr/bin/stress-ng";
@@ -155,93 +156,9 @@ const describeCpu = (seconds: CpuSecond[]) =>
 // Child processes
 // ---------------------------------------------------------------------------------------------
 
-interface Line {
-  text: string;
-  /** Epoch ms the test read the line. */
-  receivedAt: number;
-}
-
-interface Child {
-  readonly name: string;
-  /** Every stdout line so far, with when it arrived. */
-  readonly lines: Line[];
-  /** The last of stdout and stderr, for failure messages. */
-  output(): string;
-  /** The exit status once the process has ended, else undefined. */
-  exited(): Deno.CommandStatus | undefined;
-  /** SIGTERM, then SIGKILL after 10 s; waits for the exit and the output pipes. */
-  stop(): Promise<Deno.CommandStatus>;
-}
-
-/** A stream sink calling `onLine` for each complete line (and a last unterminated one). */
-function lineSink(onLine: (text: string) => void): WritableStream<string> {
-  let rest = "";
-  return new WritableStream<string>({
-    write(chunk) {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        onLine(rest.slice(0, nl));
-        rest = rest.slice(nl + 1);
-      }
-    },
-    close() {
-      if (rest) onLine(rest);
-    },
-  });
-}
-
-function spawnChild(
-  name: string,
-  cmd: string,
-  args: string[],
-  env?: Record<string, string>,
-): Child {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: Line[] = [];
-  const both: string[] = [];
-  const drained = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(lineSink((text) => {
-      lines.push({ text, receivedAt: Date.now() });
-      both.push(text);
-    })),
-    child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(lineSink((text) => both.push(text))),
-  ]);
-  let status: Deno.CommandStatus | undefined;
-  const ended = child.status.then((s) => status = s);
-  return {
-    name,
-    lines,
-    output: () => `--- ${name}:\n` + (both.slice(-40).join("\n").trim() || "(no output)"),
-    exited: () => status,
-    async stop() {
-      if (!status) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited meanwhile */ }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* exited meanwhile */ }
-        }, 10_000);
-        await ended;
-        clearTimeout(timer);
-      }
-      await drained;
-      return status!;
-    },
-  };
-}
-
 /** The first stdout line matching `re` that arrived at or after `after`, waiting until `deadline`. */
 async function waitForLine(
-  child: Child,
+  child: Daemon,
   re: RegExp,
   after: number,
   deadline: number,
@@ -278,14 +195,14 @@ Deno.test({
     const config = `${dir}/sysmon.yaml`;
     await Deno.writeTextFile(config, CONFIG);
     const cpu = new CpuMonitor();
-    let sysmon: Child | undefined;
-    let stress: Child | undefined;
+    let sysmon: Daemon | undefined;
+    let stress: Daemon | undefined;
     const context = () =>
       [sysmon?.output(), stress?.output(), `--- cpu busy per second: ${describeCpu(cpu.seconds)}`]
         .filter(Boolean).join("\n");
     try {
       cpu.start();
-      sysmon = spawnChild("sysmon alert run", Deno.execPath(), [
+      sysmon = spawnDaemon("sysmon alert run", Deno.execPath(), [
         "run",
         "-A",
         MAIN,
@@ -330,7 +247,7 @@ Deno.test({
       // 2. Load on every CPU: the rule fires within `for` after the first loaded interval.
       cpu.read();
       const stressStart = Date.now();
-      stress = spawnChild("stress-ng", STRESS_NG, [
+      stress = spawnDaemon("stress-ng", STRESS_NG, [
         "--cpu",
         "0",
         "--cpu-load",

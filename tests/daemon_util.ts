@@ -1,8 +1,16 @@
 /** Long-running child processes for end-to-end tests: output kept, stopped for sure. */
 
+/** One stdout line and when the test read it (epoch ms): for "within N seconds" checks. */
+export interface Line {
+  text: string;
+  receivedAt: number;
+}
+
 /** A child process whose output is kept for assertions and failure messages. */
 export interface Daemon {
   readonly name: string;
+  /** Every complete stdout line so far (and a last unterminated one at exit), with its time. */
+  readonly lines: Line[];
   /** Everything the process printed on stdout. */
   stdout(): string;
   /** Everything the process printed on stderr. */
@@ -31,21 +39,35 @@ export function spawnDaemon(
   const out: string[] = [];
   const err: string[] = [];
   const both: string[] = [];
-  const sink = (into: string[]) =>
+  const sink = (into: string[], also?: (c: string) => void) =>
     new WritableStream<string>({
       write: (c) => {
         into.push(c);
         both.push(c);
+        also?.(c);
       },
     });
+  const lines: Line[] = [];
+  let rest = "";
+  const splitLines = (chunk: string) => {
+    rest += chunk;
+    let nl: number;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      lines.push({ text: rest.slice(0, nl), receivedAt: Date.now() });
+      rest = rest.slice(nl + 1);
+    }
+  };
   const drained = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(sink(out)),
+    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(sink(out, splitLines)),
     child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(sink(err)),
-  ]);
+  ]).then(() => {
+    if (rest) lines.push({ text: rest, receivedAt: Date.now() });
+  });
   let status: Deno.CommandStatus | undefined;
   const ended = child.status.then((s) => status = s);
   return {
     name,
+    lines,
     stdout: () => out.join(""),
     stderr: () => err.join(""),
     output: () => `--- ${name}:\n` + (both.join("").slice(-4000).trim() || "(no output)"),

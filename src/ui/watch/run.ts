@@ -179,6 +179,19 @@ function renderOptions(setup: Setup, state: WatchState, width: number, height: n
   } satisfies RenderOptions;
 }
 
+/** Options for layout questions only (scrollInfo): no colours, so no grader is built per tick. */
+function layoutOptions(setup: Setup, width: number, height: number): RenderOptions {
+  return {
+    width,
+    height,
+    color: false,
+    ascii: setup.ascii,
+    bits: setup.bits,
+    grader: () => "ok",
+    now: new Date(0),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Not a terminal: one plain block per interval
 
@@ -275,7 +288,7 @@ async function liveUpdate(
 function processRowsFor(setup: Setup, width: number, height: number) {
   return (state: WatchState): number => {
     const probe = { ...state, processes: null, focus: "processes" as const };
-    const info = scrollInfo(probe, renderOptions(setup, probe, width, height));
+    const info = scrollInfo(probe, layoutOptions(setup, width, height));
     // A page more than shown, so ↓ and PgDn have rows to move to before the next read.
     return Math.min(PROCESS_ROWS, Math.max(1, info.visibleRows) + state.scroll + PAGE_ROWS);
   };
@@ -370,7 +383,7 @@ async function runInteractive(setup: Setup, flags: WatchFlags): Promise<void> {
     }
     // The renderer clamps the scroll when drawing; keeping it clamped here makes ↑ work after End.
     const { columns, rows } = term.size;
-    const info = scrollInfo(state, renderOptions(setup, state, columns, rows));
+    const info = scrollInfo(state, layoutOptions(setup, columns, rows));
     if (state.scroll > info.maxScroll) state = { ...state, scroll: info.maxScroll };
     if (out.retime) schedule();
     await draw();
