@@ -1,4 +1,4 @@
-/** `sysmon alert run|list|check|silence`: threshold alerts on the shared sampler and their tools. */
+/** `sysmon alert run|list|check|silence`: alert rules on the shared sampler and their tools. */
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { SysmonContext } from "../src/cli/context.ts";
 import { durationFlag, globalFlags } from "../src/cli/globals.ts";
@@ -62,11 +62,13 @@ const runCommand = buildCommand({
       "Reads every enabled collector each interval and evaluates alert.rules (config/default.yaml",
       "lists the shipped rules and why each is set as it is). A rule fires after its condition held",
       "for `for`, keeps firing for keep_firing_for after it clears (a value hovering at the",
-      "threshold notifies once) and clears at its own, safer threshold (hysteresis).",
-      "Notifications go to stdout (one line each) and to DATA/alerts/alerts.jsonl (JSON lines,",
-      "rotated at 10 MiB, 5 kept). States are kept in DATA/state/alert.state.json, so a restart",
-      "neither notifies again nor forgets a firing alert. A rule with a mistake is reported by name",
-      "and the others run. Exit status: 0 after SIGTERM/SIGINT or --duration, 1 when the state",
+      "threshold notifies once) and clears at its own, safer threshold (hysteresis). Forecast rules",
+      "judge the time until a metric's trend reaches a target, anomaly rules the share of recent",
+      "minutes the anomaly detector flagged; both start from DATA's recordings when there are some",
+      "(docs/alerts.md). Notifications go to stdout (one line each) and to",
+      "DATA/alerts/alerts.jsonl (JSON lines, rotated at 10 MiB, 5 kept). States are kept in",
+      "DATA/state/alert.state.json, so a restart neither notifies again nor forgets a firing",
+      "alert. A rule with a mistake is reported by name and the others run. Exit status: 0 after SIGTERM/SIGINT or --duration, 1 when the state",
       "could not be saved, 2 for bad flags or configuration.",
     ].join("\n"),
   },
@@ -193,6 +195,7 @@ const exportCommand = buildCommand({
       "--format prometheus: one alert per rule and severity over node_exporter's metric names,",
       "with for and keep_firing_for; hysteresis has no Prometheus equivalent, so each such rule",
       "uses the raise threshold and a comment says so (promtool check rules accepts the output).",
+      "Forecast and anomaly rules are left out with a note (alert on their sysmon_ gauges).",
       "--format alertmanager: routing, grouping and throttling as sysmon's defaults, e-mail and",
       "Slack receivers with placeholders, critical inhibiting warning (amtool check-config).",
     ].join("\n"),

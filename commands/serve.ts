@@ -231,7 +231,9 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     listen,
     startedAt: Date.now(),
     now: Date.now,
-    ...(alerts ? { alerts: () => alerts.engine.active() } : {}),
+    ...(alerts
+      ? { alerts: () => alerts.engine.active(), analyses: () => alerts.engine.analyses() }
+      : {}),
   };
   const app = createApp(serveCtx);
 

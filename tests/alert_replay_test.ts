@@ -4,7 +4,7 @@
  */
 import { replay, type ReplayReport, type RuleReplay } from "../src/alert/replay.ts";
 import { compileRules, type RuleConfig } from "../src/alert/rules.ts";
-import type { ThresholdRule } from "../src/alert/types.ts";
+import type { Rule } from "../src/alert/types.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { defaultConfig } from "../src/config/load.ts";
 import type { Sample } from "../src/core/model.ts";
@@ -134,7 +134,7 @@ const PINNED_YAML = `alert:
       match: {fstype: "^(?!(tmpfs|ramfs)$)"}
 `;
 
-function rules(): ThresholdRule[] {
+function rules(): Rule[] {
   const config: Record<string, RuleConfig> = {};
   for (const [name, rc] of Object.entries(defaultConfig().alert.rules)) {
     config[name] = { ...rc, ...PINNED[name] };
@@ -465,10 +465,13 @@ Deno.test("alert check --replay: --from defaults to the first recorded sample, -
 
 Deno.test("alert check without --replay validates the rules: ok, or each problem and exit 2", async () => {
   await withDir(async (dir) => {
-    const shipped = Object.keys(defaultConfig().alert.rules).length;
+    const all = Object.entries(defaultConfig().alert.rules);
+    const on = all.filter(([, r]) => r.enabled).length;
+    const off = all.filter(([, r]) => !r.enabled).map(([name]) => name);
+    assert(off.length > 0 && on > 0);
     const ok = await sysmon(["alert", "check"]);
     assertEquals(ok.code, 0, ok.stderr);
-    assertEquals(ok.stdout, `ok: ${shipped} rules\n`);
+    assertEquals(ok.stdout, `ok: ${on} rules (disabled, not checked: ${off.join(", ")})\n`);
 
     await Deno.writeTextFile(
       `${dir}/c.yaml`,
@@ -480,7 +483,7 @@ Deno.test("alert check without --replay validates the rules: ok, or each problem
       bad.stderr,
       'alert.rules.cpu_typo: metric "cpu_usage_pct" is not a model metric (did you mean "cpu_usage_percent"?)',
     );
-    assertStringIncludes(bad.stderr, `1 problem in alert.rules (${shipped} rules ok)`);
+    assertStringIncludes(bad.stderr, `1 problem in alert.rules (${on} rules ok)`);
     assertEquals(bad.stdout, "");
     assert(!bad.stderr.includes("at file://"), "a stack trace");
 

@@ -23,6 +23,12 @@ function rc(patch: Partial<RuleConfig>): RuleConfig {
     critical: null,
     clear_warning: null,
     clear_critical: null,
+    target: null,
+    warning_within: null,
+    critical_within: null,
+    window: null,
+    min_history: 172800,
+    sensitivity: 1,
     for: 0,
     keep_firing_for: 0,
     labels: {},
@@ -320,7 +326,8 @@ function sample(): Sample {
 function rule(patch: Partial<RuleConfig>): ThresholdRule {
   const { rules, errors } = compileRules({ r: rc({ warning: 1, ...patch }) });
   assertEquals(errors, []);
-  return rules[0];
+  assertEquals(rules[0].type, "threshold");
+  return rules[0] as ThresholdRule;
 }
 
 Deno.test("observe: a scalar rule gives one series keyed by the rule name", () => {

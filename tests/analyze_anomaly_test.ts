@@ -401,7 +401,12 @@ Deno.test("anomaly online: OnlineAnomalyScorer judges each bucket as the batch o
 
 Deno.test("anomaly online: the scorer ignores late samples and reports the last judged bucket", () => {
   const scorer = new OnlineAnomalyScorer({ stepMs: MIN });
-  assertEquals(scorer.push(MONDAY, 1), { score: 0, anomalous: false, bucketStart: NaN });
+  assertEquals(scorer.push(MONDAY, 1), {
+    score: 0,
+    anomalous: false,
+    judged: false,
+    bucketStart: NaN,
+  });
   const first = scorer.push(MONDAY + MIN, 2);
   assertEquals(first.bucketStart, MONDAY);
   assertEquals(

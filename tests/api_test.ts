@@ -17,7 +17,7 @@ import {
   type TestServe,
 } from "./api_util.ts";
 import { FIXTURES } from "./helpers.ts";
-import { SampleSynth, templateSample } from "./synth.ts";
+import { gaussian, mulberry32, SampleSynth, templateSample } from "./synth.ts";
 import { allRoutes } from "../src/api/app.ts";
 import { hashToken } from "../src/api/auth.ts";
 import { EXPOSITION_TYPE } from "../src/api/routes_metrics.ts";
@@ -424,6 +424,57 @@ Deno.test("serve --alert: /api/v1/alerts lists the engine's alerts, /metrics has
     assertStringIncludes(
       metrics,
       'sysmon_alerts{alertstate="firing",alertname="cpu_busy",severity="warning",host="testhost"} 1\n',
+    );
+  });
+});
+
+Deno.test("serve --alert: forecast and anomaly rules' analyses are gauges on /metrics", async () => {
+  await withServe({}, async (t) => {
+    const shipped = defaultConfig().alert.rules;
+    const { rules, errors } = compileRules({
+      filesystem_will_fill: shipped.filesystem_will_fill,
+      cpu_unusual: { ...shipped.cpu_unusual, enabled: true },
+    });
+    assertEquals(errors, []);
+    const engine = new AlertEngine({ rules, host: "testhost" });
+    // Three recorded days: /data grows 0.5 %/h to 86 % now; the CPU is quiet.
+    const now = Date.parse(t.ctx.sampler.latestSample()!.timestamp);
+    const minutes = 3 * 1440;
+    const from = Math.floor(now / 60_000) * 60_000 - minutes * 60_000;
+    const rnd = mulberry32(4);
+    const history = (value: (i: number) => number) => {
+      const mean = Float64Array.from({ length: minutes }, (_, i) => value(i));
+      return { from, mean, min: mean, max: mean, count: new Uint32Array(minutes).fill(6) };
+    };
+    const fs = history((i) => 86 - 0.5 * ((minutes - i) / 60) + 0.1 * gaussian(rnd));
+    const cpu = history(() => 20 + 2 * gaussian(rnd));
+    engine.seedHistory((metric, entity) =>
+      metric === "cpu_usage_percent" ? cpu : entity === "/data" ? fs : undefined
+    );
+    const sample = templateSample("testhost");
+    sample.timestamp = new Date(now).toISOString();
+    sample.metrics.cpu_usage_percent = 21;
+    sample.filesystems = {
+      "/data": { device: "/dev/sdb1", fstype: "ext4", filesystem_usage_percent: 86 },
+    };
+    engine.evaluate(sample, now);
+    t.ctx.analyses = () => engine.analyses();
+    const metrics = await (await t.request("/metrics")).text();
+    assertStringIncludes(metrics, "# TYPE sysmon_forecast_seconds_to_target gauge\n");
+    const eta = metrics.match(
+      /^sysmon_forecast_seconds_to_target\{rule="filesystem_will_fill",metric="filesystem_usage_percent",mountpoint="\/data",device="\/dev\/sdb1",fstype="ext4"\} (\S+)$/m,
+    );
+    assert(eta, metrics.split("\n").filter((l) => l.startsWith("sysmon_")).join("\n"));
+    // 14 % left at 0.5 %/h: 28 hours.
+    assertAlmostEquals(Number(eta[1]) / 3600, 28, 2.8);
+    const growth = metrics.match(/^sysmon_forecast_growth_per_second\{[^}]*\} (\S+)$/m);
+    assertAlmostEquals(Number(growth![1]) * 3600, 0.5, 0.05);
+    assertStringIncludes(
+      metrics,
+      'sysmon_anomaly_rate{rule="cpu_unusual",metric="cpu_usage_percent"} 0\n',
+    );
+    assert(
+      /^sysmon_anomaly_score\{rule="cpu_unusual",metric="cpu_usage_percent"\} \S+$/m.test(metrics),
     );
   });
 });

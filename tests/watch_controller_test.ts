@@ -115,7 +115,9 @@ Deno.test("replay keys move the cursor and the speed only when replaying", () =>
 });
 
 Deno.test("grader: the shipped rules' raise thresholds colour values, per entity with matchers", () => {
-  const { rules } = compileRules(defaultConfig().alert.rules);
+  const rules = compileRules(defaultConfig().alert.rules).rules.filter((r) =>
+    r.type === "threshold"
+  );
   const sample = emptySample("2026-11-27T00:00:00Z", "h", 1);
   sample.filesystems["/data"] = { fstype: "ext4", device: "/dev/sdb1" };
   const grade = createGrader(rules, sample);

@@ -1,21 +1,30 @@
 /**
- * The alert engine: on each sample it observes every rule's series, steps each series' state
- * machine and turns transitions into notifications with rendered texts. It keeps the states of all
+ * The alert engine: on each sample it observes every rule's series, turns forecast and anomaly
+ * rules' readings into their judged value (analysis.ts), steps each series' state machine and turns
+ * transitions into notifications with rendered texts. It keeps the states of all
  * series, exports them as JSON for a restart (no re-notification, nothing forgotten) and lists the
  * active alerts. Pure apart from the clock it is given; channels and persistence live elsewhere.
  */
 import { catalog } from "../core/catalog.ts";
 import type { MetricDef, Sample } from "../core/model.ts";
+import { formatDuration } from "../core/duration.ts";
+import {
+  type AnalysisState,
+  type RecordedMinutes,
+  type SeriesTracker,
+  trackerFor,
+} from "./analysis.ts";
 import { observe } from "./rules.ts";
 import { step } from "./state.ts";
 import { type CompiledTemplate, formatValue, parseTemplate, renderTemplate } from "./template.ts";
-import type {
-  AlertNotification,
-  Observation,
-  SeriesState,
-  Severity,
-  ThresholdRule,
-  Transition,
+import {
+  type AlertNotification,
+  NEVER_SECONDS,
+  type Observation,
+  type Rule,
+  type SeriesState,
+  type Severity,
+  type Transition,
 } from "./types.ts";
 
 export const ENGINE_STATE_VERSION = 1;
@@ -26,6 +35,28 @@ interface Series {
   labels: Record<string, string>;
   state: SeriesState;
   /** Epoch ms the series was last present in a sample. */
+  seenAt: number;
+  /** The metric's own latest reading (forecast and anomaly rules judge a value derived from it). */
+  current?: number | null;
+}
+
+/** A forecast or anomaly rule's analysis of one series, for the sysmon_forecast_/anomaly_ gauges. */
+export interface SeriesAnalysis {
+  rule: string;
+  metric: string;
+  key: string;
+  entity?: string;
+  /** The rule's labels and the entity's identifying labels. */
+  labels: Record<string, string>;
+  analysis: AnalysisState;
+}
+
+interface Tracked {
+  tracker: SeriesTracker;
+  rule: string;
+  metric: string;
+  entity?: string;
+  labels: Record<string, string>;
   seenAt: number;
 }
 
@@ -54,21 +85,27 @@ export interface ActiveAlert {
 }
 
 interface CompiledRule {
-  rule: ThresholdRule;
+  rule: Rule;
   unit: string;
   summary: CompiledTemplate;
   description: CompiledTemplate;
 }
 
 export interface EngineOptions {
-  rules: readonly ThresholdRule[];
+  rules: readonly Rule[];
   host: string;
   defs?: readonly MetricDef[];
 }
 
+/** A tracker whose series has left the samples this long is forgotten. */
+const TRACKER_IDLE_MS = 3_600_000;
+
 export class AlertEngine {
   private readonly rules: CompiledRule[];
   private readonly series = new Map<string, Series>();
+  private readonly trackers = new Map<string, Tracked>();
+  /** Recorded history by store series key, handed to each tracker when its series first appears. */
+  private history?: (metric: string, entity: string | undefined) => RecordedMinutes | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     const units = new Map((opts.defs ?? catalog()).map((d) => [d.name, d.unit as string]));
@@ -80,6 +117,27 @@ export class AlertEngine {
     }));
   }
 
+  /** True when some rule needs history (forecast, anomaly): `seedHistory` is then worth calling. */
+  needsHistory(): { metric: string; seconds: number }[] {
+    return this.rules.flatMap(({ rule }) =>
+      rule.type === "forecast"
+        ? [{ metric: rule.metric, seconds: rule.window }]
+        : rule.type === "anomaly"
+        ? [{ metric: rule.metric, seconds: ANOMALY_HISTORY_SECONDS }]
+        : []
+    );
+  }
+
+  /**
+   * Recorded minutes per series for trackers not created yet: each takes its series' history when
+   * the series first appears in a sample, so a restart does not start the learning over.
+   */
+  seedHistory(
+    lookup: (metric: string, entity: string | undefined) => RecordedMinutes | undefined,
+  ): void {
+    this.history = lookup;
+  }
+
   /** Evaluates every rule on one sample taken at `now` (epoch ms); returns what to notify. */
   evaluate(sample: Sample, now: number): AlertNotification[] {
     const out: AlertNotification[] = [];
@@ -87,11 +145,51 @@ export class AlertEngine {
       const seen = new Set<string>();
       for (const obs of observe(c.rule, sample)) {
         seen.add(obs.key);
-        out.push(...this.stepSeries(c, obs, obs.value, now));
+        const value = c.rule.type === "threshold"
+          ? obs.value
+          : this.tracked(c.rule, obs, now).tracker.update(now, obs.value);
+        out.push(...this.stepSeries(c, obs, value, now, obs.value));
       }
       out.push(...this.ageOut(c, seen, now));
     }
+    for (const [key, t] of this.trackers) {
+      if (now - t.seenAt >= TRACKER_IDLE_MS) this.trackers.delete(key);
+    }
+    // Every series present has taken its history; a later one (a new mount) has none to take.
+    this.history = undefined;
     return out;
+  }
+
+  /** The series' tracker, created (and seeded from recorded history) on first sight. */
+  private tracked(rule: Rule & { type: "forecast" | "anomaly" }, obs: Observation, now: number) {
+    let t = this.trackers.get(obs.key);
+    if (!t) {
+      const tracker = trackerFor(rule);
+      const recorded = this.history?.(rule.metric, obs.entity);
+      if (recorded) tracker.seed(recorded, now);
+      t = { tracker, rule: rule.name, metric: rule.metric, labels: obs.labels, seenAt: now };
+      if (obs.entity !== undefined) t.entity = obs.entity;
+      this.trackers.set(obs.key, t);
+    }
+    t.seenAt = now;
+    t.labels = obs.labels;
+    return t;
+  }
+
+  /** The analyses behind forecast and anomaly rules, one per series, by rule and key. */
+  analyses(): SeriesAnalysis[] {
+    const out: SeriesAnalysis[] = [];
+    for (const [key, t] of this.trackers) {
+      out.push({
+        rule: t.rule,
+        metric: t.metric,
+        key,
+        ...(t.entity !== undefined ? { entity: t.entity } : {}),
+        labels: t.labels,
+        analysis: t.tracker.state(),
+      });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   private stepSeries(
@@ -99,6 +197,7 @@ export class AlertEngine {
     obs: Pick<Observation, "key" | "entity" | "labels">,
     value: number | null,
     now: number,
+    current: number | null,
   ): AlertNotification[] {
     const prev = this.series.get(obs.key);
     const { state, transitions } = step(c.rule, prev?.state, value, now);
@@ -111,9 +210,10 @@ export class AlertEngine {
         labels: obs.labels,
         state,
         seenAt: now,
+        ...(c.rule.type !== "threshold" ? { current } : {}),
       });
     }
-    return transitions.map((t) => this.notification(c, obs, t));
+    return transitions.map((t) => this.notification(c, obs, t, current));
   }
 
   /**
@@ -139,7 +239,7 @@ export class AlertEngine {
         at: now,
         value: null,
         firingSince: s.state.firingSince ?? now,
-      }));
+      }, null));
     }
     return out;
   }
@@ -148,11 +248,13 @@ export class AlertEngine {
     c: CompiledRule,
     obs: Pick<Observation, "key" | "entity" | "labels">,
     t: Transition,
+    current: number | null,
   ): AlertNotification {
     const rule = c.rule;
     const threshold = rule[t.severity]?.raise ?? null;
-    const valueText = formatValue(t.value, c.unit);
-    const thresholdText = formatValue(threshold, c.unit);
+    const text = judgedTexts(c, t.value, threshold);
+    const valueText = text.value;
+    const thresholdText = text.threshold;
     // The engine's own labels last: nothing may override them (rules.ts refuses it too).
     const labels = {
       ...obs.labels,
@@ -169,6 +271,8 @@ export class AlertEngine {
       severity: t.severity,
       host: this.opts.host,
       unit: c.unit,
+      current: formatValue(current, c.unit),
+      target: rule.type === "forecast" ? formatValue(rule.target, c.unit) : "",
     };
     const at = new Date(t.at).toISOString();
     return {
@@ -181,11 +285,11 @@ export class AlertEngine {
       labels,
       summary: renderTemplate(c.summary, vars, labels),
       description: renderTemplate(c.description, vars, labels),
-      value: t.value,
+      value: text.number,
       valueText,
       threshold,
       thresholdText,
-      unit: c.unit,
+      unit: text.unit,
       host: this.opts.host,
       startsAt: new Date(t.firingSince).toISOString(),
       at,
@@ -206,8 +310,11 @@ export class AlertEngine {
         severity: s.state.severity,
         host: this.opts.host,
       };
-      const valueText = formatValue(s.state.lastValue, unit);
-      const thresholdText = formatValue(c?.rule[s.state.severity]?.raise ?? null, unit);
+      const text = c
+        ? judgedTexts(c, s.state.lastValue, c.rule[s.state.severity]?.raise ?? null)
+        : { value: formatValue(s.state.lastValue, unit), threshold: "n/a" };
+      const valueText = text.value;
+      const thresholdText = text.threshold;
       const vars = {
         rule: s.rule,
         metric: c?.rule.metric ?? "",
@@ -217,6 +324,8 @@ export class AlertEngine {
         severity: s.state.severity,
         host: this.opts.host,
         unit,
+        current: formatValue(s.current ?? null, unit),
+        target: c?.rule.type === "forecast" ? formatValue(c.rule.target, unit) : "",
       };
       const since = s.state.phase === "firing" ? s.state.firingSince : s.state.since;
       list.push({
@@ -226,7 +335,9 @@ export class AlertEngine {
         phase: s.state.phase,
         severity: s.state.severity,
         labels,
-        value: s.state.lastValue,
+        value: c?.rule.type === "forecast" && s.state.lastValue === NEVER_SECONDS
+          ? null
+          : s.state.lastValue,
         valueText,
         since: new Date(since ?? s.state.evaluatedAt).toISOString(),
         summary: c ? renderTemplate(c.summary, vars, labels) : "",
@@ -259,4 +370,50 @@ export class AlertEngine {
     }
     return kept;
   }
+}
+
+/** Anomaly rules learn from this much recorded history: three days give a daily profile. */
+const ANOMALY_HISTORY_SECONDS = 3 * 86400;
+
+/**
+ * The judged value and a raise threshold for people, and the value's number and unit as channels
+ * carry them: a forecast's time left ("about 7h"), an anomaly rule's share of flagged minutes.
+ */
+function judgedTexts(
+  c: CompiledRule,
+  value: number | null,
+  threshold: number | null,
+): { value: string; threshold: string; number: number | null; unit: string } {
+  switch (c.rule.type) {
+    case "forecast": {
+      const never = value !== null && value >= NEVER_SECONDS;
+      return {
+        value: value === null ? "n/a" : never ? "never (not heading there)" : timeLeft(value),
+        threshold: threshold === null ? "n/a" : formatDuration(threshold),
+        number: never ? null : value,
+        unit: "seconds",
+      };
+    }
+    case "anomaly":
+      return {
+        value: formatValue(value, "percent"),
+        threshold: formatValue(threshold, "percent"),
+        number: value,
+        unit: "percent",
+      };
+    default:
+      return {
+        value: formatValue(value, c.unit),
+        threshold: formatValue(threshold, c.unit),
+        number: value,
+        unit: c.unit,
+      };
+  }
+}
+
+/** Time left, rounded as a forecast deserves: minutes within a day, hours beyond. */
+function timeLeft(seconds: number): string {
+  if (seconds <= 0) return "now (reached)";
+  const unit = seconds < 86400 ? 60 : 3600;
+  return formatDuration(Math.max(unit, Math.round(seconds / unit) * unit));
 }

@@ -22,7 +22,7 @@ import type { EntityFamily } from "../core/model.ts";
 import { VERSION } from "../version.ts";
 import { compileRules } from "./rules.ts";
 import { formatValue, parseTemplate } from "./template.ts";
-import type { Level, Severity, ThresholdRule } from "./types.ts";
+import type { Level, Rule, Severity, ThresholdRule } from "./types.ts";
 import { SEVERITIES } from "./types.ts";
 
 export interface AlertExportFlags extends GlobalFlags {
@@ -502,11 +502,24 @@ function hysteresisNote(rule: ThresholdRule, level: Level, unit: string): string
   }; Prometheus has no equivalent: this alert fires and clears at ${raise}, ${hold}`;
 }
 
-function exportPrometheusRules(rules: ThresholdRule[]): PrometheusExport {
+function exportPrometheusRules(all: Rule[]): PrometheusExport {
   const units = new Map(catalog().map((d) => [d.name, d.unit as string]));
   const alerts: { rule: AlertRule; comments: string[] }[] = [];
   const notes: string[] = [];
   const leftOut: string[] = [];
+  const rules: ThresholdRule[] = [];
+  for (const rule of all) {
+    if (rule.type === "threshold") rules.push(rule);
+    else {
+      // PromQL's predict_linear is the short-window extrapolation sysmon's forecast avoids.
+      leftOut.push(
+        `${rule.name}: a ${rule.type} rule is evaluated by sysmon itself; with \`serve --alert\` ` +
+          `Prometheus can alert on ${
+            rule.type === "forecast" ? "sysmon_forecast_seconds_to_target" : "sysmon_anomaly_rate"
+          }{rule="${rule.name}"}`,
+      );
+    }
+  }
   for (const rule of rules) {
     const sel = ruleSelection(rule);
     const expr = metricExpression(rule.metric, sel.matchers);
@@ -549,9 +562,7 @@ function exportPrometheusRules(rules: ThresholdRule[]): PrometheusExport {
     " from alert.rules. They use node_exporter's metric names, so they work on the /metrics of",
     " `sysmon serve` and of node_exporter alike. keep_firing_for needs Prometheus 2.42 or later.",
     " Check with `promtool check rules FILE`; load with rule_files in prometheus.yml.",
-    ...(leftOut.length > 0
-      ? [" Left out (no node_exporter equivalent):", ...leftOut.map((l) => `   ${l}`)]
-      : []),
+    ...(leftOut.length > 0 ? [" Left out:", ...leftOut.map((l) => `   ${l}`)] : []),
   ].join("\n");
   alerts.forEach((a, i) => {
     if (a.comments.length === 0) return;
@@ -580,7 +591,7 @@ function wrapComment(text: string): string {
  * The rules as a Prometheus rule file: one group "sysmon", one alert per rule and severity
  * (alertname = the rule's name, label severity), over node_exporter metric names.
  */
-export function prometheusRules(rules: ThresholdRule[]): string {
+export function prometheusRules(rules: Rule[]): string {
   return exportPrometheusRules(rules).text;
 }
 

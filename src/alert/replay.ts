@@ -19,7 +19,7 @@ import { renderTable } from "../ui/text_table.ts";
 import { AlertEngine } from "./engine.ts";
 import { compileRules, observe, type RuleConfig } from "./rules.ts";
 import { formatValue } from "./template.ts";
-import type { AlertNotification, Severity, ThresholdRule } from "./types.ts";
+import type { AlertNotification, Rule, Severity } from "./types.ts";
 
 export interface AlertCheckFlags extends GlobalFlags {
   readonly replay?: boolean;
@@ -42,7 +42,10 @@ export interface ReplayEpisode {
   seconds: number;
   /** The highest severity reached (fired at, or escalated to). */
   peak: Severity;
-  /** The worst value seen while firing: highest for direction above, lowest for below. */
+  /**
+   * The worst reading of the metric while firing: highest for direction above, lowest for below;
+   * forecast and anomaly rules: the metric's highest reading (not the time left or the rate).
+   */
   peakValue: number | null;
   /** The notification's summary as the channels would have sent it when it began firing. */
   summary: string;
@@ -113,7 +116,7 @@ interface OpenEpisode {
 }
 
 interface RuleTally {
-  rule: ThresholdRule;
+  rule: Rule;
   firedBySeverity: Record<Severity, number>;
   escalations: number;
   deescalations: number;
@@ -124,10 +127,11 @@ interface RuleTally {
 const isoOf = (ms: number) => new Date(ms).toISOString();
 
 /** Keeps the worse of two values for the rule's direction. */
-function worse(rule: ThresholdRule, a: number | null, b: number | null): number | null {
+function worse(rule: Rule, a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
-  return rule.direction === "above" ? Math.max(a, b) : Math.min(a, b);
+  const direction = rule.type === "threshold" ? rule.direction : "above";
+  return direction === "above" ? Math.max(a, b) : Math.min(a, b);
 }
 
 function tallyNotification(t: RuleTally, n: AlertNotification, now: number): void {
@@ -146,7 +150,7 @@ function tallyNotification(t: RuleTally, n: AlertNotification, now: number): voi
           end: isoOf(now),
           seconds: 0,
           peak: n.severity,
-          peakValue: n.value,
+          peakValue: t.rule.type === "threshold" ? n.value : null,
           summary: n.summary,
           ongoing: false,
         },
@@ -228,7 +232,7 @@ function findGaps(times: number[]): { median: number | null; gaps: ReplayGap[] }
  */
 export async function replay(
   store: Storage,
-  rules: ThresholdRule[],
+  rules: Rule[],
   opts: ReplayOptions,
 ): Promise<ReplayReport> {
   const tallies = rules.map((rule): RuleTally => ({
@@ -366,7 +370,11 @@ function validate(flags: AlertCheckFlags, selected: Record<string, RuleConfig>):
       `${plural(errors.length, "problem")} in alert.rules (${plural(rules.length, "rule")} ok)`,
     ]);
   }
-  writeStdout(`ok: ${plural(rules.length, "rule")}\n`);
+  const off = Object.keys(selected).filter((name) => !selected[name].enabled);
+  writeStdout(
+    `ok: ${plural(rules.length, "rule")}` +
+      (off.length > 0 ? ` (disabled, not checked: ${off.join(", ")})` : "") + "\n",
+  );
 }
 
 /** The data directory's store, read-only: never opened for writing, so nothing is created or pruned. */

@@ -1,18 +1,19 @@
 /**
- * Threshold rules: compiled from `alert.rules` in the configuration (checked against the metric
- * catalogue) and observed in a sample as one series per scalar or matching entity. Pure: no I/O.
+ * Alert rules (threshold, forecast, anomaly): compiled from `alert.rules` in the configuration
+ * (checked against the metric catalogue) and observed in a sample as one series per scalar or
+ * matching entity. Pure: no I/O.
  */
 import type { AlertRuleConfig } from "../config/sysmon_schema.ts";
 import { catalog } from "../core/catalog.ts";
 import type { EntityFamily, EntityPart, MetricDef, Sample } from "../core/model.ts";
 import { parseTemplate, templateLabels } from "./template.ts";
-import type { Direction, Level, Observation, ThresholdRule } from "./types.ts";
+import type { Direction, Level, Observation, Rule, RuleBase, Trigger } from "./types.ts";
 
 /** One rule as configured (alert.rules.NAME; durations already in seconds). */
 export type RuleConfig = AlertRuleConfig;
 
 export interface CompiledRules {
-  rules: ThresholdRule[];
+  rules: Rule[];
   /** One line per problem, each starting "alert.rules.NAME: "; a rule with problems is left out. */
   errors: string[];
 }
@@ -31,7 +32,7 @@ export function compileRules(
   defs: MetricDef[] = catalog(),
 ): CompiledRules {
   const byName = new Map(defs.map((d) => [d.name, d]));
-  const rules: ThresholdRule[] = [];
+  const rules: Rule[] = [];
   const errors: string[] = [];
   for (const [name, rc] of Object.entries(config)) {
     if (!rc.enabled) continue;
@@ -50,8 +51,10 @@ function compileRule(
   byName: Map<string, MetricDef>,
   defs: MetricDef[],
   problems: string[],
-): ThresholdRule | undefined {
-  if (rc.type !== "threshold") problems.push(`type "${rc.type}" is not supported (use threshold)`);
+): Rule | undefined {
+  if (!RULE_TYPES.includes(rc.type)) {
+    problems.push(`type "${rc.type}" is not supported (use ${RULE_TYPES.join(", ")})`);
+  }
   const def = metricDef(rc.metric, byName, defs, problems);
   const scope = def?.scope;
 
@@ -79,7 +82,11 @@ function compileRule(
     }
   }
 
-  const levels = thresholds(rc, problems);
+  const levels = rc.type === "forecast"
+    ? forecastLevels(rc, problems)
+    : rc.type === "anomaly"
+    ? anomalyLevels(rc, problems)
+    : thresholdLevels(rc, problems);
   for (const key of ["for", "keep_firing_for"] as const) {
     if (!Number.isFinite(rc[key]) || rc[key] < 0) {
       problems.push(`${key} must be a duration of 0s or more, not ${rc[key]}`);
@@ -101,6 +108,7 @@ function compileRule(
     }
   }
   const known = [...Object.keys(rc.labels), ...identifying];
+  const forecast = rc.type === "forecast" && def ? forecastSettings(rc, def, problems) : undefined;
   for (const key of ["summary", "description"] as const) {
     const compiled = parseTemplate(rc[key]);
     if (compiled.error) {
@@ -119,8 +127,7 @@ function compileRule(
   }
 
   if (problems.length > 0 || def === undefined || levels === undefined) return undefined;
-  const rule: ThresholdRule = {
-    type: "threshold",
+  const base: RuleBase = {
     name,
     metric: def.name,
     scope: def.scope,
@@ -128,13 +135,163 @@ function compileRule(
     labels: { ...rc.labels },
     summary: rc.summary,
     description: rc.description,
-    direction: rc.direction,
     ...levels,
     for: rc.for,
     keepFiringFor: rc.keep_firing_for,
   };
-  if (entity) rule.entity = entity;
-  return rule;
+  if (entity) base.entity = entity;
+  switch (rc.type) {
+    case "forecast":
+      return forecast ? { ...base, type: "forecast", ...forecast } : undefined;
+    case "anomaly":
+      return {
+        ...base,
+        type: "anomaly",
+        window: rc.window ?? DEFAULT_ANOMALY_WINDOW,
+        sensitivity: rc.sensitivity,
+      };
+    default:
+      return { ...base, type: "threshold" };
+  }
+}
+
+const RULE_TYPES: readonly string[] = ["threshold", "forecast", "anomaly"];
+const DEFAULT_FORECAST_WINDOW = 7 * 86400;
+const DEFAULT_ANOMALY_WINDOW = 15 * 60;
+/** A forecast alert clears once the date is this much further away than where it raised. */
+export const FORECAST_CLEAR_FACTOR = 1.5;
+
+/** Settings that belong to other rule types: naming them is a mistake worth reporting. */
+function foreignSettings(rc: RuleConfig, problems: string[]): void {
+  const only: [keyof RuleConfig, string, boolean][] = [
+    ["target", "forecast", rc.target !== null],
+    ["warning_within", "forecast", rc.warning_within !== null],
+    ["critical_within", "forecast", rc.critical_within !== null],
+    ["window", "forecast and anomaly", rc.window !== null],
+    ["sensitivity", "anomaly", rc.sensitivity !== 1],
+  ];
+  for (const [key, types, set] of only) {
+    if (set && !types.split(" and ").includes(rc.type)) {
+      problems.push(`${key} applies to ${types} rules only, not to ${rc.type} rules`);
+    }
+  }
+}
+
+function thresholdLevels(
+  rc: RuleConfig,
+  problems: string[],
+): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
+  foreignSettings(rc, problems);
+  const levels = thresholds(rc, problems);
+  return levels && { direction: rc.direction, ...levels };
+}
+
+/**
+ * A forecast rule judges the seconds left until the target: it raises when they drop to
+ * warning_within / critical_within and clears at FORECAST_CLEAR_FACTOR times that.
+ */
+function forecastLevels(
+  rc: RuleConfig,
+  problems: string[],
+): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
+  foreignSettings(rc, problems);
+  const before = problems.length;
+  for (const key of ["warning", "critical", "clear_warning", "clear_critical"] as const) {
+    if (rc[key] !== null) {
+      problems.push(
+        `${key} does not apply to forecast rules: set warning_within / critical_within ` +
+          "(how soon the target may be reached) and target",
+      );
+    }
+  }
+  if (rc.direction !== "above") {
+    problems.push(
+      "direction below is not supported for forecast rules: they forecast growth towards target " +
+        "(forecast the used share instead of the free one)",
+    );
+  }
+  if (rc.warning_within === null && rc.critical_within === null) {
+    problems.push("neither warning_within nor critical_within is set: set at least one");
+  }
+  for (const key of ["warning_within", "critical_within"] as const) {
+    const v = rc[key];
+    if (v !== null && !(v > 0)) problems.push(`${key} must be a duration above 0s`);
+  }
+  if (
+    rc.warning_within !== null && rc.critical_within !== null &&
+    !(rc.critical_within < rc.warning_within)
+  ) {
+    problems.push(
+      `critical_within (${rc.critical_within}s) must be shorter than warning_within ` +
+        `(${rc.warning_within}s): critical is the nearer date`,
+    );
+  }
+  if (problems.length > before) return undefined;
+  const level = (within: number | null): Level | undefined =>
+    within === null ? undefined : { raise: within, clear: within * FORECAST_CLEAR_FACTOR };
+  const warning = level(rc.warning_within);
+  const critical = level(rc.critical_within);
+  return {
+    direction: "below",
+    ...(warning ? { warning } : {}),
+    ...(critical ? { critical } : {}),
+  };
+}
+
+function forecastSettings(
+  rc: RuleConfig,
+  def: MetricDef,
+  problems: string[],
+): { target: number; capacity: number; window: number; minHistory: number } | undefined {
+  const before = problems.length;
+  if (def.kind === "cumulative") {
+    problems.push(
+      `metric "${def.name}" counts up since boot; forecast a usage metric (e.g. a _percent one)`,
+    );
+  }
+  const percent = def.unit === "percent";
+  const target = rc.target ?? (percent ? 100 : null);
+  if (target === null) {
+    problems.push(`target is not set: the level of ${def.name} (in ${def.unit}) to forecast`);
+  } else if (!(Number.isFinite(target) && target > 0) || (percent && target > 100)) {
+    problems.push(
+      `target must be ${percent ? "a percentage above 0 and at most 100" : "a number above 0"}, ` +
+        `not ${target}`,
+    );
+  }
+  const window = rc.window ?? DEFAULT_FORECAST_WINDOW;
+  if (rc.min_history > window) {
+    problems.push(
+      `min_history (${rc.min_history}s) is longer than window (${window}s): no forecast could ` +
+        "ever be made",
+    );
+  }
+  if (problems.length > before || target === null) return undefined;
+  return { target, capacity: percent ? 100 : target, window, minHistory: rc.min_history };
+}
+
+/** An anomaly rule judges the percentage of flagged minutes: thresholds in percent, above. */
+function anomalyLevels(
+  rc: RuleConfig,
+  problems: string[],
+): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
+  foreignSettings(rc, problems);
+  const before = problems.length;
+  if (rc.direction !== "above") {
+    problems.push(
+      "direction below is not supported for anomaly rules: they alert when the share of " +
+        "flagged minutes is high (the detector itself sees both directions)",
+    );
+  }
+  for (const key of ["warning", "critical", "clear_warning", "clear_critical"] as const) {
+    const v = rc[key];
+    if (v !== null && !(v > 0 && v <= 100) && !(key.startsWith("clear") && v === 0)) {
+      problems.push(`${key} is a percentage of the window's minutes: above 0 and at most 100`);
+    }
+  }
+  const levels = thresholds(rc, problems);
+  if (problems.length > before || levels === undefined) return undefined;
+  return { direction: "above", ...levels };
 }
 
 function metricDef(
@@ -291,7 +448,7 @@ const finiteOrNull = (v: unknown): number | null =>
   typeof v === "number" && Number.isFinite(v) ? v : null;
 
 /** The series a rule watches in one sample: the scalar, or each matching entity. */
-export function observe(rule: ThresholdRule, sample: Sample): Observation[] {
+export function observe(rule: RuleBase, sample: Sample): Observation[] {
   if (rule.scope === "metrics") {
     return [{
       rule: rule.name,

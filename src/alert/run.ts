@@ -124,6 +124,11 @@ export class AlertRunner {
     const paths = alertPaths(dir);
     const engine = buildEngine(rt);
     await loadState(paths.state, engine, rt);
+    if (engine.needsHistory().length > 0) {
+      // Loaded only for forecast and anomaly rules: threshold rules need no history.
+      const { seedFromRecording } = await import("./history.ts");
+      await seedFromRecording(engine, rt, dir);
+    }
     const log = new AlertLog({ dir: paths.logDir, maxBytes: 10 * 1048576, keep: 5 });
     let dispatcher: Dispatcher;
     try {

@@ -14,6 +14,8 @@ export const TEMPLATE_VARIABLES: readonly string[] = [
   "severity",
   "host",
   "unit",
+  "current",
+  "target",
   "labels.<name>",
 ];
 

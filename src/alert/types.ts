@@ -1,7 +1,8 @@
 /**
  * The alert engine's shared vocabulary: compiled rules, what a rule observes in a sample, and the
- * per-series state machine's states and transitions. Rule types other than "threshold" (forecast,
- * anomaly: issue 7) will join the `Rule` union.
+ * per-series state machine's states and transitions. Every rule type feeds the same state machine:
+ * a threshold rule the metric itself, a forecast rule the time left until the metric reaches its
+ * target, an anomaly rule the share of recent minutes the anomaly detector flagged.
  */
 import type { EntityFamily } from "../core/model.ts";
 
@@ -29,8 +30,8 @@ export interface Trigger {
   keepFiringFor: number;
 }
 
-export interface ThresholdRule extends Trigger {
-  type: "threshold";
+/** What every rule type has: the series it watches and the texts of its alerts. */
+export interface RuleBase extends Trigger {
   /** The rule's name in the configuration (alert.rules.<name>). */
   name: string;
   /** A model metric (docs/metrics.md). */
@@ -47,7 +48,43 @@ export interface ThresholdRule extends Trigger {
   description: string;
 }
 
-export type Rule = ThresholdRule;
+export interface ThresholdRule extends RuleBase {
+  type: "threshold";
+}
+
+/**
+ * "Will reach `target` within N": the state machine sees the seconds left until the metric's
+ * forecast (report --capacity's robust fit over `window` of history) reaches `target`; direction
+ * "below", levels in seconds. Not growing gives NEVER_SECONDS, too little history no value.
+ */
+export interface ForecastRule extends RuleBase {
+  type: "forecast";
+  /** The level the forecast is about, in the metric's unit (e.g. 90 for 90 %). */
+  target: number;
+  /** Seconds of history the forecast is fitted on. */
+  window: number;
+  /** Least history (seconds) before any forecast is made. */
+  minHistory: number;
+  /** The metric's value at 100 % (100 for percentages). */
+  capacity: number;
+}
+
+/**
+ * "Anomaly rate above X % over `window`": the state machine sees the percentage of the window's
+ * minutes that the causal anomaly detector (report --anomalies --online) flagged.
+ */
+export interface AnomalyRule extends RuleBase {
+  type: "anomaly";
+  /** Seconds over which the rate is taken. */
+  window: number;
+  /** Multiplies the detector's scores: 2 flags at half the deviation. */
+  sensitivity: number;
+}
+
+export type Rule = ThresholdRule | ForecastRule | AnomalyRule;
+
+/** The value a forecast rule sees while the metric is not heading for its target. */
+export const NEVER_SECONDS = 1e12;
 
 /** One series a rule watches in one sample: the whole scalar, or one entity. */
 export interface Observation {

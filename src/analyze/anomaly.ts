@@ -261,11 +261,13 @@ export class OnlineAnomalyScorer {
   private readonly engine: AnomalyEngine;
   private readonly stepMs: number;
   private bucketStart = NaN;
+  /** The latest bucket already judged: nothing at or before it is judged again. */
+  private lastStart = -Infinity;
   private sum = 0;
   private count = 0;
   private min = Infinity;
   private max = -Infinity;
-  private latest = { score: 0, anomalous: false, bucketStart: NaN };
+  private latest: OnlineVerdict = { score: 0, anomalous: false, judged: false, bucketStart: NaN };
 
   constructor(options: { stepMs?: number; sensitivity?: number; seed?: number } = {}) {
     this.stepMs = options.stepMs ?? 60_000;
@@ -278,10 +280,12 @@ export class OnlineAnomalyScorer {
 
   /**
    * Adds one sample (NaN = missing). `score` is the judged bucket's severity (≥ 1 = anomalous);
-   * `bucketStart` says which bucket that is. Samples older than the open bucket are ignored.
+   * `bucketStart` says which bucket that is and `judged` whether the detector had the history to
+   * judge it. Samples older than the open bucket are ignored.
    */
-  push(t: number, v: number): { score: number; anomalous: boolean; bucketStart: number } {
+  push(t: number, v: number): OnlineVerdict {
     const start = Math.floor(t / this.stepMs) * this.stepMs;
+    if (start <= this.lastStart) return this.latest;
     if (!Number.isNaN(this.bucketStart) && start < this.bucketStart) return this.latest;
     if (!Number.isNaN(this.bucketStart) && start > this.bucketStart) this.flush();
     this.bucketStart = start;
@@ -294,25 +298,54 @@ export class OnlineAnomalyScorer {
     return this.latest;
   }
 
+  /**
+   * Judges a whole bucket aggregated elsewhere (a recorded 1-minute rollup), e.g. to learn from
+   * history before the live samples start. Ignored once a later bucket has been seen.
+   */
+  pushBucket(bucket: Bucket): OnlineVerdict {
+    const start = Math.floor(bucket.start / this.stepMs) * this.stepMs;
+    if (start <= this.lastStart) return this.latest;
+    if (!Number.isNaN(this.bucketStart)) {
+      if (start <= this.bucketStart) return this.latest;
+      this.flush();
+    }
+    this.bucketStart = NaN;
+    this.judge({ ...bucket, start });
+    return this.latest;
+  }
+
   private flush(): void {
-    const bucket: Bucket = {
+    this.judge({
       start: this.bucketStart,
       mean: this.count > 0 ? this.sum / this.count : NaN,
       min: this.count > 0 ? this.min : NaN,
       max: this.count > 0 ? this.max : NaN,
       count: this.count,
-    };
-    const verdict = this.engine.step(bucket);
-    this.latest = {
-      score: verdict.severity,
-      anomalous: verdict.anomalous,
-      bucketStart: bucket.start,
-    };
+    });
     this.sum = 0;
     this.count = 0;
     this.min = Infinity;
     this.max = -Infinity;
   }
+
+  private judge(bucket: Bucket): void {
+    const verdict = this.engine.step(bucket);
+    this.lastStart = bucket.start;
+    this.latest = {
+      score: verdict.severity,
+      anomalous: verdict.anomalous,
+      judged: verdict.judged,
+      bucketStart: bucket.start,
+    };
+  }
+}
+
+/** The online scorer's answer about the latest judged bucket. */
+export interface OnlineVerdict {
+  score: number;
+  anomalous: boolean;
+  judged: boolean;
+  bucketStart: number;
 }
 
 /** Buckets as parallel arrays; `first`/`last` are input indices (-1 for an empty bucket). */

@@ -1,5 +1,5 @@
 /** What the HTTP handlers read: the sampler, a scraper, the store, settings. Built by `serve`. */
-import type { ActiveAlert } from "../alert/engine.ts";
+import type { ActiveAlert, SeriesAnalysis } from "../alert/engine.ts";
 import type { DroppedEntities } from "../collect/types.ts";
 import type { SysmonConfig } from "../config/sysmon_schema.ts";
 import type { Sampler } from "../core/sampler.ts";
@@ -30,4 +30,6 @@ export interface ServeContext {
   now(): number;
   /** Pending and firing alerts when the alert engine runs in this process (serve --alert). */
   alerts?: () => ActiveAlert[];
+  /** The analyses behind forecast and anomaly rules (serve --alert), for their gauges. */
+  analyses?: () => SeriesAnalysis[];
 }

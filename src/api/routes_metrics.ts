@@ -6,7 +6,7 @@ import {
   writeProcessMetrics,
 } from "../expose/self_process.ts";
 import type { ExpositionWriter } from "../expose/writer.ts";
-import type { ActiveAlert } from "../alert/engine.ts";
+import type { ActiveAlert, SeriesAnalysis } from "../alert/engine.ts";
 import type { ServeContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { afterLargeResponse } from "./memory.ts";
@@ -28,6 +28,7 @@ function writeExtras(ctx: ServeContext, out: ExpositionWriter, self: ProcessStat
     [[undefined, self ? 1 : 0]],
   );
   if (ctx.alerts) writeAlerts(ctx.alerts(), out);
+  if (ctx.analyses) writeAnalyses(ctx.analyses(), out);
   const sampler = ctx.sampler.stats;
   out.family(
     "sysmon_sampler_collections_total",
@@ -96,6 +97,67 @@ function writeAlerts(active: ActiveAlert[], out: ExpositionWriter) {
       return [labels, 1];
     }),
   );
+}
+
+type Point = [Record<string, string>, number];
+
+/**
+ * The forecast and anomaly rules' analyses, one series per rule and entity, so Grafana can draw
+ * what the alerts judge. A series without an answer yet (too little history) is left out.
+ */
+function writeAnalyses(analyses: SeriesAnalysis[], out: ExpositionWriter) {
+  const toTarget: Point[] = [];
+  const growth: Point[] = [];
+  const score: Point[] = [];
+  const rate: Point[] = [];
+  for (const a of analyses) {
+    const labels: Record<string, string> = { rule: a.rule, metric: a.metric };
+    for (const [k, v] of Object.entries(a.labels)) {
+      if (LABEL_NAME.test(k) && !(k in labels)) labels[k] = v;
+    }
+    const s = a.analysis;
+    if (s.kind === "forecast") {
+      if (s.secondsToTarget !== null) toTarget.push([labels, s.secondsToTarget]);
+      if (s.growthPerSecond !== null) growth.push([labels, s.growthPerSecond]);
+    } else {
+      if (s.judged > 0) score.push([labels, s.score]);
+      if (s.rate !== null) rate.push([labels, s.rate]);
+    }
+  }
+  if (toTarget.length > 0) {
+    out.family(
+      "sysmon_forecast_seconds_to_target",
+      "gauge",
+      "Forecast rules: seconds until the metric's trend reaches the rule's target (+Inf: not " +
+        "heading there, 0: reached), as report --capacity computes it.",
+      toTarget,
+    );
+  }
+  if (growth.length > 0) {
+    out.family(
+      "sysmon_forecast_growth_per_second",
+      "gauge",
+      "Forecast rules: the robust trend's growth of the metric, in its unit per second.",
+      growth,
+    );
+  }
+  if (score.length > 0) {
+    out.family(
+      "sysmon_anomaly_score",
+      "gauge",
+      "Anomaly rules: the latest judged minute's score (1 or more: anomalous; two detectors " +
+        "agree at this multiple of their thresholds).",
+      score,
+    );
+  }
+  if (rate.length > 0) {
+    out.family(
+      "sysmon_anomaly_rate",
+      "gauge",
+      "Anomaly rules: fraction (0-1) of the rule's window's judged minutes flagged anomalous.",
+      rate,
+    );
+  }
 }
 
 export const metricsRoute: Route = {

@@ -156,9 +156,12 @@ function labelNameOrAll(v: string): boolean {
 /** One alert rule (alert.rules.NAME); docs/alerts.md explains the semantics. */
 const alertRule = s.object({
   enabled: s.boolean({ default: true, description: "false turns the rule off." }),
-  type: s.enum(["threshold"] as const, {
+  type: s.enum(["threshold", "forecast", "anomaly"] as const, {
     default: "threshold",
-    description: "threshold compares the metric with fixed numbers.",
+    description: "threshold compares the metric with fixed numbers; forecast alerts when the " +
+      "metric's trend will reach `target` within warning_within / critical_within; anomaly " +
+      "alerts when the share of the last `window`'s minutes the anomaly detector flagged is at " +
+      "least warning / critical percent (docs/alerts.md).",
   }),
   metric: s.string({ default: "", description: "A model metric (docs/metrics.md)." }),
   entity: s.regex({
@@ -184,6 +187,40 @@ const alertRule = s.object({
     default: null,
     nullMeans: "the critical threshold itself",
     description: "The value at which critical drops back.",
+  }),
+  target: s.nullable(s.number(), {
+    default: null,
+    nullMeans: "100 for percentages (forecast rules need it otherwise)",
+    description: "forecast: the level whose reaching is forecast, in the metric's unit.",
+  }),
+  warning_within: s.nullable(s.duration({}), {
+    default: null,
+    nullMeans: "no warning level",
+    description: "forecast: warn when the target will be reached within this time.",
+  }),
+  critical_within: s.nullable(s.duration({}), {
+    default: null,
+    nullMeans: "no critical level",
+    description: "forecast: critical when the target will be reached within this time.",
+  }),
+  window: s.nullable(s.duration({ min: "5m", max: "90d" }), {
+    default: null,
+    nullMeans: "7d for forecast, 15m for anomaly",
+    description: "forecast: the history the trend is fitted on; anomaly: the time over which " +
+      "the share of flagged minutes is taken.",
+  }),
+  min_history: s.duration({
+    default: "2d",
+    min: "1h",
+    max: "90d",
+    description: "forecast: no forecast before this much history (two days see a daily cycle " +
+      "twice; shorter windows are what makes predict_linear cry wolf).",
+  }),
+  sensitivity: s.number({
+    default: 1,
+    min: 0.1,
+    max: 10,
+    description: "anomaly: multiplies the detector's scores (2 flags at half the deviation).",
   }),
   for: s.duration({
     default: "0s",
@@ -226,6 +263,12 @@ function shippedRule(r: RuleDefaults): AlertRuleConfig {
     critical: null,
     clear_warning: null,
     clear_critical: null,
+    target: null,
+    warning_within: null,
+    critical_within: null,
+    window: null,
+    min_history: 2 * 86400,
+    sensitivity: 1,
     labels: {},
     summary: alertRule.fields.summary.default as string,
     description: "",
@@ -328,6 +371,35 @@ const SHIPPED_RULES: Record<string, RuleDefaults> = {
     keep_firing_for: "10m",
     summary: "{{entity}} sends {{value}} errors on {{host}}",
     why: "As for receive errors: transmit errors on a healthy link are zero.",
+  },
+  filesystem_will_fill: {
+    type: "forecast",
+    metric: "filesystem_usage_percent",
+    match: { fstype: "^(?!(tmpfs|ramfs|squashfs|iso9660|udf)$)" },
+    target: 100,
+    warning_within: 2 * 86400,
+    critical_within: 12 * 3600,
+    for: "30m",
+    keep_firing_for: "1h",
+    summary: "{{entity}} on {{host}} will be full in about {{value}} (now {{current}})",
+    why:
+      "The report --capacity forecast, live: a robust trend over up to 7 days with at least 2, " +
+      "log-rotation sawtooth and cleanups recognised, so a nightly job does not page at 03:00. " +
+      "Two days' notice is time to act in working hours; 12 hours is urgent.",
+  },
+  cpu_unusual: {
+    enabled: false,
+    type: "anomaly",
+    metric: "cpu_usage_percent",
+    warning: 50,
+    clear_warning: 20,
+    window: 15 * 60,
+    for: "0s",
+    keep_firing_for: "15m",
+    summary: "CPU use on {{host}} unusual for {{value}} of the last 15 minutes (now {{current}})",
+    why: "Off by default: anomalies are for looking, not paging. Turned on, it warns when the " +
+      "detector (as report --anomalies --online) flags at least half of 15 minutes against this " +
+      "host's own daily pattern; it needs about 2 hours of history (recorded data counts).",
   },
 };
 
@@ -739,7 +811,7 @@ export interface AlertChannelConfig {
 /** One alert rule as configured (durations in seconds). */
 export interface AlertRuleConfig {
   enabled: boolean;
-  type: "threshold";
+  type: "threshold" | "forecast" | "anomaly";
   metric: string;
   entity: string;
   match: Record<string, string>;
@@ -748,6 +820,12 @@ export interface AlertRuleConfig {
   critical: number | null;
   clear_warning: number | null;
   clear_critical: number | null;
+  target: number | null;
+  warning_within: number | null;
+  critical_within: number | null;
+  window: number | null;
+  min_history: number;
+  sensitivity: number;
   for: number;
   keep_firing_for: number;
   labels: Record<string, string>;

@@ -84,7 +84,8 @@ async function storeReport(flags: ReportFlags, rt: Runtime, now: number): Promis
       dataDir: dir,
       store,
       info,
-      rules,
+      // Time above thresholds: the threshold rules' numbers.
+      rules: rules.filter((r) => r.type === "threshold"),
       from,
       to,
       capacity: flags.capacity ?? false,

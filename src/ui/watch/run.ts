@@ -71,8 +71,11 @@ export async function runWatch(
     }
   }
   const rt = await setupRuntime(flags, env);
-  const { rules, errors } = compileRules(rt.config.alert.rules);
-  for (const e of errors) rt.log.warn(`${e} (watch colours and alerts leave it out)`);
+  const compiled = compileRules(rt.config.alert.rules);
+  for (const e of compiled.errors) rt.log.warn(`${e} (watch colours and alerts leave it out)`);
+  // Colours and the alerts panel use the threshold rules; forecast and anomaly rules need hours
+  // of history and belong to the alert daemon (alert run, serve/record --alert).
+  const rules = compiled.rules.filter((r) => r.type === "threshold");
   const setup: Setup = {
     rt,
     rules,
