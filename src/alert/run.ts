@@ -8,6 +8,7 @@ import type { GlobalFlags } from "../cli/globals.ts";
 import { writeStdout } from "../cli/io.ts";
 import { collectorContext, type Runtime, setupRuntime } from "../cli/runtime.ts";
 import { formatDuration } from "../core/duration.ts";
+import { collectOnce } from "../core/gc_pacer.ts";
 import { Sampler } from "../core/sampler.ts";
 import { resolveRecordDir } from "../record/data_dir.ts";
 import { writeJsonAtomic } from "../store/fsutil.ts";
@@ -107,6 +108,8 @@ export class AlertRunner {
   private readonly startedAt = Date.now();
   private silenceError = "";
   private readonly silenceStore: SilenceStore;
+  /** Recorded history was handed to the engine and the first sample has not taken it yet. */
+  private seeded = false;
 
   private constructor(
     private readonly rt: Runtime,
@@ -124,7 +127,8 @@ export class AlertRunner {
     const paths = alertPaths(dir);
     const engine = buildEngine(rt);
     await loadState(paths.state, engine, rt);
-    if (engine.needsHistory().length > 0) {
+    const needsHistory = engine.needsHistory().length > 0;
+    if (needsHistory) {
       // Loaded only for forecast and anomaly rules: threshold rules need no history.
       const { seedFromRecording } = await import("./history.ts");
       await seedFromRecording(engine, rt, dir);
@@ -137,7 +141,9 @@ export class AlertRunner {
       // Queued deliveries must not vanish: refuse to start rather than overwrite the file.
       throw new RuntimeFailure(`alert: ${(err as Error).message}`);
     }
-    return new AlertRunner(rt, engine, paths, log, dispatcher, opts.stdout, dir);
+    const runner = new AlertRunner(rt, engine, paths, log, dispatcher, opts.stdout, dir);
+    runner.seeded = needsHistory;
+    return runner;
   }
 
   describe(): string {
@@ -149,6 +155,11 @@ export class AlertRunner {
   async onSample(sample: Sample): Promise<void> {
     const now = Date.parse(sample.timestamp);
     const notifications = this.engine.evaluate(sample, now);
+    if (this.seeded) {
+      // The trackers have taken the recorded history: what reading it left behind can go.
+      this.seeded = false;
+      collectOnce();
+    }
     const silences = notifications.length ? await this.silences() : [];
     for (const n of notifications) {
       const silence = isSilenced(n.labels, silences, now);
