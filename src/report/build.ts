@@ -38,8 +38,12 @@ export async function buildReport(
     const { metric } = parseSeriesKey(key);
     return metric === "boot_time" || ANALYSED_METRICS.has(metric) || chartMetric(metric);
   };
+  // Per-bucket min/max only where the anomaly detector reads them: minutes of its metrics.
+  const extremes = (key: string) =>
+    o.anomalies && tier === "1m" && anomalyMetric(parseSeriesKey(key).metric);
   const data = await readRange(o.dataDir, o.store, tier, { from: o.from, to: o.to }, keep, {
     onProblem: o.onProblem,
+    extremes,
   });
   const stepMs = data.resolution * 1000;
   const boot = data.series.get("boot_time");
@@ -92,6 +96,7 @@ export async function buildReport(
         minutes = await readRange(o.dataDir, o.store, "1m", { from, to: o.to }, wanted, {
           onProblem: o.onProblem,
           groups: (g) => groups.has(g),
+          extremes: wanted,
         });
         model.notes.push(
           `anomalies are looked for in the last ${ANOMALY_DAYS} days of the range, at 1-minute ` +

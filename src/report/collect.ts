@@ -31,8 +31,13 @@ export interface RangeData {
   aggs: Map<SeriesKey, SeriesAgg>;
   /** Mean per bucket (NaN where the bucket has no value) of the series `keep` selected. */
   series: Map<SeriesKey, Float64Array>;
-  /** Min, max and readings per bucket of the same series (anomaly detection sees within buckets). */
+  /**
+   * Min, max and readings per bucket of the kept series `extremes` selected (anomaly detection
+   * sees within buckets).
+   */
   extremes: Map<SeriesKey, { min: Float64Array; max: Float64Array; count: Uint32Array }>;
+  /** Readings per bucket of every kept series, while reading (emptied at the end). */
+  counts: Map<SeriesKey, Uint32Array>;
   /** Buckets that hold samples, by bucket start. */
   buckets: Map<number, BucketInfo>;
 }
@@ -53,8 +58,16 @@ export async function readRange(
   tier: RollupTier,
   range: { from: number; to: number },
   keep: (key: SeriesKey) => boolean,
-  opts: ReadOptions & { groups?: (group: string) => boolean } = {},
+  opts: ReadOptions & {
+    groups?: (group: string) => boolean;
+    /** Kept series whose per-bucket min/max/count are wanted too (default: all kept ones). */
+    extremes?: (key: SeriesKey) => boolean;
+  } = {},
 ): Promise<RangeData> {
+  // Asked for every series of every record (a year of hourly records: millions of calls): once
+  // per key is enough.
+  keep = memoize(keep);
+  const wantsExtremes = memoize(opts.extremes ?? (() => true));
   const resolution = TIER_SECONDS[tier];
   const step = resolution * 1000;
   const from = Math.floor(range.from / step) * step;
@@ -68,6 +81,7 @@ export async function readRange(
     aggs: new Map(),
     series: new Map(),
     extremes: new Map(),
+    counts: new Map(),
     buckets: new Map(),
   };
   const groups = (await listGroups(dataDir, tier)).filter((g) =>
@@ -99,19 +113,22 @@ export async function readRange(
           data.series.set(key, values);
         }
         // Two records of one bucket (a restart mid-bucket) combine by their counts.
-        const ext = extremesOf(data, key);
-        const before = ext.count[index];
+        const counts = countsOf(data, key);
+        const before = counts[index];
         const prev = values[index];
         values[index] = Number.isNaN(prev)
           ? agg.sum / agg.count
           : (prev * before + agg.sum) / (before + agg.count);
+        counts[index] = before + agg.count;
+        if (!wantsExtremes(key)) continue;
+        const ext = extremesOf(data, key);
         ext.min[index] = before ? Math.min(ext.min[index], agg.min) : agg.min;
         ext.max[index] = before ? Math.max(ext.max[index], agg.max) : agg.max;
-        ext.count[index] = before + agg.count;
       }
     }
   }
-  await addRawTail(data, store, keep);
+  await addRawTail(data, store, keep, wantsExtremes);
+  data.counts = new Map();
   return data;
 }
 
@@ -123,6 +140,7 @@ async function addRawTail(
   data: RangeData,
   store: Storage,
   keep: (key: SeriesKey) => boolean,
+  extremes: (key: SeriesKey) => boolean,
 ): Promise<void> {
   const step = data.resolution * 1000;
   let tailFrom = data.from;
@@ -157,12 +175,29 @@ async function addRawTail(
       let values = data.series.get(key);
       if (!values) data.series.set(key, values = new Float64Array(data.bucketCount).fill(NaN));
       values[index] = agg.sum / agg.count;
+      countsOf(data, key)[index] = agg.count;
+      if (!extremes(key)) continue;
       const ext = extremesOf(data, key);
       ext.min[index] = agg.min;
       ext.max[index] = agg.max;
-      ext.count[index] = agg.count;
     }
   }
+}
+
+function memoize(test: (key: SeriesKey) => boolean): (key: SeriesKey) => boolean {
+  const known = new Map<SeriesKey, boolean>();
+  return (key) => {
+    let answer = known.get(key);
+    if (answer === undefined) known.set(key, answer = test(key));
+    return answer;
+  };
+}
+
+/** Readings per bucket of a kept series: they weigh a bucket read twice, extremes or not. */
+function countsOf(data: RangeData, key: SeriesKey): Uint32Array {
+  let counts = data.counts.get(key);
+  if (!counts) data.counts.set(key, counts = new Uint32Array(data.bucketCount));
+  return counts;
 }
 
 function extremesOf(data: RangeData, key: SeriesKey) {
@@ -172,7 +207,7 @@ function extremesOf(data: RangeData, key: SeriesKey) {
     ext = {
       min: new Float64Array(n).fill(NaN),
       max: new Float64Array(n).fill(NaN),
-      count: new Uint32Array(n),
+      count: countsOf(data, key),
     };
     data.extremes.set(key, ext);
   }

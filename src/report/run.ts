@@ -71,7 +71,7 @@ async function storeReport(flags: ReportFlags, rt: Runtime, now: number): Promis
   }
   const dir = resolveRecordDir(flags.data, rt);
   const store = await openRecordedStore(rt.config, dir, rt.log);
-  const info = await store.info();
+  const info = await store.info({ sizes: false });
   const raw = info.tiers.find((t) => t.name === "raw");
   if (raw?.from === undefined || raw.to === undefined) {
     throw new UsageError(`no recorded data in ${dir}: record some first (sysmon record)`);

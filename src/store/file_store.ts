@@ -434,8 +434,8 @@ export class FileStore implements Storage {
     };
   }
 
-  async info(): Promise<StoreInfo> {
-    return await storeInfo(this.opts.dir, this.opts.retention);
+  async info(opts: { sizes?: boolean } = {}): Promise<StoreInfo> {
+    return await storeInfo(this.opts.dir, this.opts.retention, opts.sizes ?? true);
   }
 
   stats(): StoreStats {
@@ -471,12 +471,16 @@ export class FileStore implements Storage {
 }
 
 /** What a data directory holds, for `record --status`, the REST API and reports. */
-export async function storeInfo(dir: string, retention: RetentionPolicy): Promise<StoreInfo> {
+export async function storeInfo(
+  dir: string,
+  retention: RetentionPolicy,
+  sizes = true,
+): Promise<StoreInfo> {
   const tiers: TierInfo[] = [];
   const hosts = new Set<string>();
   let metrics: string[] = [];
   for (const spec of TIERS) {
-    const files = await listTierFiles(dir, spec.name);
+    const files = await listTierFiles(dir, spec.name, undefined, sizes);
     const info: TierInfo = {
       name: spec.name,
       resolution: spec.resolution,

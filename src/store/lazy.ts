@@ -29,7 +29,7 @@ export function lazyStorage(open: () => Promise<Storage>): Storage {
     async *samples(from: number, to: number): AsyncIterable<Sample> {
       yield* (await get()).samples(from, to);
     },
-    info: async (): Promise<StoreInfo> => (await get()).info(),
+    info: async (opts?: { sizes?: boolean }): Promise<StoreInfo> => (await get()).info(opts),
     stats: () => store?.stats() ?? { ...idle },
     writable: () => store?.writable() ?? true,
     close: async () => {

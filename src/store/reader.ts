@@ -38,17 +38,27 @@ export interface ReadOptions {
 
 export interface ListedFile extends StoredFile {
   path: string;
+  /** NaN when the listing was asked without sizes (readers need none: no stat per file). */
   bytes: number;
   /** Rollup tiers: the series group (directory) the file belongs to. */
   group?: string;
 }
 
-async function listDir(dir: string, tier: TierName, group?: string): Promise<ListedFile[]> {
+async function listDir(
+  dir: string,
+  tier: TierName,
+  group: string | undefined,
+  sizes: boolean,
+): Promise<ListedFile[]> {
   const out: ListedFile[] = [];
   for (const name of await listNames(dir)) {
     const f = parseFileName(tier, name);
     if (!f) continue;
     const path = `${dir}/${name}`;
+    if (!sizes) {
+      out.push({ ...f, path, bytes: NaN, group });
+      continue;
+    }
     try {
       out.push({ ...f, path, bytes: (await Deno.stat(path)).size, group });
     } catch { /* removed meanwhile (retention) */ }
@@ -62,18 +72,20 @@ export async function listGroups(dataDir: string, tier: TierName): Promise<strin
 }
 
 /**
- * The tier's files, oldest first, with their sizes: raw files, or the rollup files of one group (or
- * of every group when `group` is omitted).
+ * The tier's files, oldest first, with their sizes unless `sizes` is false (a stat per file: a
+ * year of daily files in a dozen groups is thousands): raw files, or the rollup files of one group
+ * (or of every group when `group` is omitted).
  */
 export async function listTierFiles(
   dataDir: string,
   tier: TierName,
   group?: string,
+  sizes = true,
 ): Promise<ListedFile[]> {
-  if (tier === "raw") return sortFiles(await listDir(`${dataDir}/raw`, tier));
+  if (tier === "raw") return sortFiles(await listDir(`${dataDir}/raw`, tier, undefined, sizes));
   const groups = group === undefined ? await listGroups(dataDir, tier) : [group];
   const out: ListedFile[] = [];
-  for (const g of groups) out.push(...await listDir(`${dataDir}/${tier}/${g}`, tier, g));
+  for (const g of groups) out.push(...await listDir(`${dataDir}/${tier}/${g}`, tier, g, sizes));
   return sortFiles(out);
 }
 
@@ -139,7 +151,7 @@ async function* rawLines(
   to: number,
   opts: ReadOptions,
 ): AsyncGenerator<{ f: ListedFile; columns?: string[]; line: string }> {
-  const files = overlapping(await listTierFiles(dataDir, "raw"), from, to);
+  const files = overlapping(await listTierFiles(dataDir, "raw", undefined, false), from, to);
   const skip = await partsBefore(files, from);
   for (const f of files) {
     if (skip.has(f)) continue;
@@ -246,7 +258,7 @@ export async function* readRollups(
   to: number,
   opts: ReadOptions & { select?: (key: SeriesKey) => boolean } = {},
 ): AsyncGenerator<RollupRecord> {
-  const files = overlapping(await listTierFiles(dataDir, tier, group), from, to);
+  const files = overlapping(await listTierFiles(dataDir, tier, group, false), from, to);
   for (const f of files) {
     const keys: DecodeContext = {};
     for await (const { line } of fileLines(f, opts)) {

@@ -47,6 +47,7 @@ export interface TierInfo {
   from?: number;
   to?: number;
   files: number;
+  /** NaN when info() was asked without sizes. */
   bytes: number;
 }
 
@@ -82,7 +83,8 @@ export interface Storage {
   query(q: RangeQuery): AsyncIterable<Point>;
   /** Stored samples in time order, whole (for replay); `to` exclusive. */
   samples(from: number, to: number): AsyncIterable<Sample>;
-  info(): Promise<StoreInfo>;
+  /** `sizes: false` leaves the byte counts NaN and spares a stat per file (reports). */
+  info(opts?: { sizes?: boolean }): Promise<StoreInfo>;
   stats(): StoreStats;
   /** True when the last write (or a probe) succeeded: what /readyz reports. */
   writable(): boolean;
