@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { ALPHA, bucketKey } from "../src/store/histogram.ts";
+import { ALPHA, bucketKey, HistogramSum, LogHistogram } from "../src/store/histogram.ts";
 import {
   type DecodeContext,
   decodeRecord,
@@ -430,4 +430,54 @@ Deno.test("key lists repeat only when they change, and never across a damaged li
   assertThrows(() => decodeRecord("{garbage", undefined, state));
   assertThrows(() => decodeRecord(lines[1], undefined, state), 'no "keys"');
   assertEquals([...decodeRecord(lines[60], undefined, state).series.keys()], ["a", "b"]);
+});
+
+Deno.test("decoding with summed histograms gives the merged histogram, and nothing from a bad line", () => {
+  const rnd = mulberry32(17);
+  const records = rollup(60, samples(rnd, T0, 600));
+  assert(records.length >= 10, `${records.length} records`);
+  const lines = records.map((r) => encodeRecord(r));
+  // Reference: every record decoded whole and merged.
+  const merged = new Map<string, SeriesAgg>();
+  for (const line of lines) {
+    for (const [key, agg] of decodeRecord(line).series) {
+      const total = merged.get(key);
+      if (total) total.merge(agg);
+      else merged.set(key, agg.clone());
+    }
+  }
+  const sums = new Map<string, HistogramSum>();
+  const into = (key: string) => {
+    if (!sums.has(key)) sums.set(key, new HistogramSum());
+    return sums.get(key)!;
+  };
+  for (const line of lines) {
+    const rec = decodeRecord(line, undefined, undefined, into);
+    for (const agg of rec.series.values()) assertEquals(agg.hist.count, 0, "left to the sums");
+    const whole = decodeRecord(line);
+    for (const [key, agg] of rec.series) assertEquals(agg.count, whole.series.get(key)!.count);
+  }
+  // A line whose last series is broken adds nothing, not even its good series.
+  const broken = JSON.parse(lines[0]);
+  broken.aggs[broken.aggs.length - 1] = "x";
+  assertThrows(() => decodeRecord(JSON.stringify(broken), undefined, undefined, into));
+  // A sum for one bucket only: the callback can refuse the others.
+  const only = new HistogramSum();
+  decodeRecord(
+    lines[1],
+    undefined,
+    undefined,
+    (key, t) => key === [...merged.keys()][0] && t === records[1].t ? only : undefined,
+  );
+  assert(merged.size > 1);
+  for (const [key, total] of merged) {
+    const h = new LogHistogram();
+    sums.get(key)!.addTo(h);
+    assertEquals(h.entries(), total.hist.entries(), key);
+    assertEquals(h.count, total.count, key);
+  }
+  const first = new LogHistogram();
+  only.addTo(first);
+  const [key0] = merged.keys();
+  assertEquals(first.entries(), decodeRecord(lines[1]).series.get(key0)!.hist.entries());
 });

@@ -6,6 +6,7 @@
  * Memory holds one Float64Array per kept series, never the samples.
  */
 import { listGroups, type ReadOptions, readRollups } from "../store/reader.ts";
+import { HistogramSum } from "../store/histogram.ts";
 import { SeriesAgg } from "../store/rollup.ts";
 import { flattenValues } from "../store/series.ts";
 import type { SeriesKey, Storage } from "../store/types.ts";
@@ -89,9 +90,20 @@ export async function readRange(
   );
   // Only the kept series are decoded when a group filter says the caller wants just those.
   const select = opts.groups ? keep : undefined;
+  // Each series' histograms are summed densely as they are decoded, not built per record.
+  const sums = new Map<SeriesKey, HistogramSum>();
+  const histograms = (key: SeriesKey) => {
+    let sum = sums.get(key);
+    if (!sum) sums.set(key, sum = new HistogramSum());
+    return sum;
+  };
   for (const group of groups) {
     for await (
-      const rec of readRollups(dataDir, tier, group, from, range.to, { ...opts, select })
+      const rec of readRollups(dataDir, tier, group, from, range.to, {
+        ...opts,
+        select,
+        histograms,
+      })
     ) {
       const index = Math.floor((rec.t - from) / step);
       if (index < 0 || index >= bucketCount) continue;
@@ -126,6 +138,10 @@ export async function readRange(
         ext.max[index] = before ? Math.max(ext.max[index], agg.max) : agg.max;
       }
     }
+  }
+  for (const [key, sum] of sums) {
+    const total = data.aggs.get(key);
+    if (total) sum.addTo(total.hist);
   }
   await addRawTail(data, store, keep, wantsExtremes);
   data.counts = new Map();

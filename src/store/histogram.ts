@@ -61,14 +61,20 @@ export class LogHistogram {
   /** Adds `n` samples to the bucket with this key. */
   addKey(key: number, n = 1): this {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`histogram: bad count ${n}`);
+    this.bump(key, n);
+    return this;
+  }
+
+  /** addKey for counts already known to be whole and positive (reports merge millions). */
+  private bump(key: number, n: number): void {
     this.buckets.set(key, (this.buckets.get(key) ?? 0) + n);
     this.total += n;
-    return this;
   }
 
   /** Adds every sample of `o` (in place). */
   merge(o: LogHistogram): this {
-    for (const [key, n] of o.buckets) this.addKey(key, n);
+    // forEach, not for…of: no [key, n] array per bucket in the interpreter sysmon runs in.
+    o.buckets.forEach((n, key) => this.bump(key, n));
     return this;
   }
 
@@ -176,28 +182,94 @@ export class LogHistogram {
   /** Inverse of `encodeWithin`; throws on tokens no encoder writes. */
   static decodeWithin(tokens: readonly number[], lo: number, hi: number): LogHistogram {
     const h = new LogHistogram();
-    let key = hi;
-    let n = 0; // samples of the current bucket; 0 before the first one above lo
-    let counted = false; // the current bucket already had its count token
-    tokens.forEach((t, j) => {
-      if (!Number.isSafeInteger(t)) throw new Error(`histogram: bad token ${t}`);
-      if (t < 0) {
-        if (j === 0) return void h.addKey(lo, -t);
-        if (n === 0 || counted || t === -1) throw new Error(`histogram: misplaced count ${t}`);
-        n = -t;
-        counted = true;
-        return;
-      }
-      if (n > 0) {
-        if (t === 0) throw new Error("histogram: zero gap between buckets");
-        h.addKey(key, n);
-      }
-      key -= t;
-      if (key <= lo) throw new Error(`histogram: bucket ${key} not above ${lo}`);
-      n = 1;
-      counted = false;
-    });
-    if (n > 0) h.addKey(key, n);
+    walkTokens(tokens, lo, hi, (key, n) => h.bump(key, n));
     return h;
+  }
+}
+
+/**
+ * Walks `encodeWithin`'s tokens, calling `bucket(key, n)` per bucket (or only checking them when
+ * it is omitted); returns the samples counted. Throws on tokens no encoder writes.
+ */
+export function walkTokens(
+  tokens: readonly number[],
+  lo: number,
+  hi: number,
+  bucket?: (key: number, n: number) => void,
+): number {
+  let total = 0;
+  let key = hi;
+  let n = 0; // samples of the current bucket; 0 before the first one above lo
+  let counted = false; // the current bucket already had its count token
+  for (let j = 0; j < tokens.length; j++) {
+    const t = tokens[j];
+    if (!Number.isSafeInteger(t)) throw new Error(`histogram: bad token ${t}`);
+    if (t < 0) {
+      if (j === 0) {
+        bucket?.(lo, -t);
+        total -= t;
+        continue;
+      }
+      if (n === 0 || counted || t === -1) throw new Error(`histogram: misplaced count ${t}`);
+      n = -t;
+      counted = true;
+      continue;
+    }
+    if (n > 0) {
+      if (t === 0) throw new Error("histogram: zero gap between buckets");
+      bucket?.(key, n);
+      total += n;
+    }
+    key -= t;
+    if (key <= lo) throw new Error(`histogram: bucket ${key} not above ${lo}`);
+    n = 1;
+    counted = false;
+  }
+  if (n > 0) {
+    bucket?.(key, n);
+    total += n;
+  }
+  return total;
+}
+
+/**
+ * The sum of many histograms in dense counts over the keys seen (a series' keys cluster within a
+ * few hundred): adding is an array increment, where a LogHistogram's Map costs a lookup and a
+ * store. What a report merges hundreds of thousands of rollup histograms into.
+ */
+export class HistogramSum {
+  private base = 0;
+  private counts = new Float64Array(0);
+
+  addKey(key: number, n: number): void {
+    let i = key - this.base;
+    if (i < 0 || i >= this.counts.length) {
+      this.cover(key);
+      i = key - this.base;
+    }
+    this.counts[i] += n;
+  }
+
+  /** Adds the buckets of `encodeWithin` tokens (checked: throws on tokens no encoder writes). */
+  addTokens(tokens: readonly number[], lo: number, hi: number): void {
+    walkTokens(tokens, lo, hi, (key, n) => this.addKey(key, n));
+  }
+
+  /** Adds every bucket into `h`. */
+  addTo(h: LogHistogram): void {
+    for (let i = 0; i < this.counts.length; i++) {
+      if (this.counts[i] > 0) h.addKey(this.base + i, this.counts[i]);
+    }
+  }
+
+  /** Widens the window to include `key`, with room on both sides for its neighbours. */
+  private cover(key: number): void {
+    const old = this.counts;
+    const lo = old.length === 0 ? key - 64 : Math.min(this.base, key - 64);
+    const hi = old.length === 0 ? key + 64 : Math.max(this.base + old.length - 1, key + 64);
+    const counts = new Float64Array(hi - lo + 1);
+    if (old.length > 0) counts.set(old, this.base - lo);
+    this.base = lo;
+    this.counts = counts;
   }
 }

@@ -23,6 +23,7 @@ import {
 } from "./layout.ts";
 import { readLines } from "./lines.ts";
 import { type DecodeContext, decodeRecord, type RollupRecord } from "./rollup.ts";
+import type { HistogramSum } from "./histogram.ts";
 import { GROUP_NAME } from "./groups.ts";
 import type { SeriesKey } from "./types.ts";
 
@@ -256,15 +257,22 @@ export async function* readRollups(
   group: string,
   from: number,
   to: number,
-  opts: ReadOptions & { select?: (key: SeriesKey) => boolean } = {},
+  opts: ReadOptions & {
+    select?: (key: SeriesKey) => boolean;
+    /** Where each series' histogram goes instead of its record (see decodeRecord). */
+    histograms?: (key: SeriesKey) => HistogramSum;
+  } = {},
 ): AsyncGenerator<RollupRecord> {
   const files = overlapping(await listTierFiles(dataDir, tier, group, false), from, to);
+  const sums = opts.histograms;
+  const inRange = sums &&
+    ((key: SeriesKey, t: number) => (t >= from && t < to ? sums(key) : undefined));
   for (const f of files) {
     const keys: DecodeContext = {};
     for await (const { line } of fileLines(f, opts)) {
       let rec: RollupRecord;
       try {
-        rec = decodeRecord(line, opts.select, keys);
+        rec = decodeRecord(line, opts.select, keys, inRange);
       } catch (err) {
         opts.onProblem?.({ path: f.path, message: `skipped a line: ${(err as Error).message}` });
         continue;

@@ -11,7 +11,7 @@
  * drained a partial bucket at shutdown) are not rewritten: readers merge them (`mergeRecords`), which
  * is associative and gives the aggregate of the union of the samples.
  */
-import { bucketKey, LogHistogram } from "./histogram.ts";
+import { bucketKey, type HistogramSum, LogHistogram, walkTokens } from "./histogram.ts";
 import { quantize } from "./series.ts";
 import type { SeriesKey } from "./types.ts";
 
@@ -347,19 +347,35 @@ function num(o: Record<string, unknown>, field: string): number {
   return v;
 }
 
-function constantAgg(v: number, count: number): SeriesAgg {
+/** A series' histogram held back from its SeriesAgg, for a caller summing them (decodeRecord). */
+interface HeldHistogram {
+  key: SeriesKey;
+  /** encodeWithin tokens and their key range (absent for a constant series). */
+  tokens?: readonly number[];
+  lo: number;
+  hi: number;
+  /** Single samples at these bucket keys (the extremes the tokens leave out). */
+  extra: number[];
+  /** A constant series: `count` samples in bucket `lo`. */
+  count: number;
+}
+
+function constantAgg(v: number, count: number, held?: HeldHistogram[], key = ""): SeriesAgg {
   const a = new SeriesAgg();
   a.min = a.max = a.last = v;
   a.sum = v * count;
   a.count = count;
-  a.hist.add(v, count);
+  if (held) {
+    const k = bucketKey(v);
+    held.push({ key, lo: k, hi: k, extra: [], count });
+  } else a.hist.add(v, count);
   return a;
 }
 
 const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
-function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
-  if (isNumber(e)) return constantAgg(e, n);
+function decodeAgg(key: string, e: unknown, n: number, held?: HeldHistogram[]): SeriesAgg {
+  if (isNumber(e)) return constantAgg(e, n, held, key);
   let min: number, max: number, last: number, tokens: number[];
   let sumOf: (count: number) => number;
   if (Array.isArray(e)) {
@@ -367,7 +383,7 @@ function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
     if (e.length === 2) {
       const [v, count] = e;
       if (!Number.isInteger(count) || count < 1) fail(`series "${key}" has a bad count ${count}`);
-      return constantAgg(v, count);
+      return constantAgg(v, count, held, key);
     }
     if (e.length < 4) {
       fail(`series "${key}" has ${e.length} numbers (1, 2, or 4 and more expected)`);
@@ -391,28 +407,49 @@ function decodeAgg(key: string, e: unknown, n: number): SeriesAgg {
     fail(`series "${key}" has inconsistent min ${min}, max ${max}, last ${last}`);
   }
   const a = new SeriesAgg();
-  try {
-    a.hist = LogHistogram.decodeWithin(tokens, bucketKey(min), bucketKey(max));
-  } catch (err) {
-    fail(`series "${key}": ${(err as Error).message}`);
+  const lo = bucketKey(min);
+  const hi = bucketKey(max);
+  if (held) {
+    // Checked now, summed by the caller once the whole line has proved good.
+    let counted = 0;
+    try {
+      counted = walkTokens(tokens, lo, hi);
+    } catch (err) {
+      fail(`series "${key}": ${(err as Error).message}`);
+    }
+    const extra = [lo, hi];
+    if (min < last && last < max) extra.push(bucketKey(last));
+    held.push({ key, tokens, lo, hi, extra, count: 0 });
+    a.count = counted + extra.length;
+  } else {
+    try {
+      a.hist = LogHistogram.decodeWithin(tokens, lo, hi);
+    } catch (err) {
+      fail(`series "${key}": ${(err as Error).message}`);
+    }
+    withoutExtremes(a.hist, { min, max, last }, (h, key) => h.addKey(key));
+    a.count = a.hist.count;
   }
-  withoutExtremes(a.hist, { min, max, last }, (h, key) => h.addKey(key));
   a.min = min;
   a.max = max;
   a.last = last;
-  a.count = a.hist.count;
   a.sum = sumOf(a.count);
   return a;
 }
 
 /**
  * Parses one line written by `encodeRecord`; throws an Error naming the problem otherwise. With
- * `select`, only the series it accepts are decoded (a query for one metric skips the rest).
+ * `select`, only the series it accepts are decoded (a query for one metric skips the rest). With
+ * `histograms`, each series' histogram is added to the sum it returns for the key and the bucket
+ * start (none: not summed) instead of being built in the record (whose `hist`s are then empty):
+ * summing a year of records this way creates no histogram per record. Nothing is added from a
+ * line that fails.
  */
 export function decodeRecord(
   line: string,
   select?: (key: SeriesKey) => boolean,
   ctx?: DecodeContext,
+  histograms?: (key: SeriesKey, t: number) => HistogramSum | undefined,
 ): RollupRecord {
   // Until this line proves good, a following line must not borrow keys from before it.
   const inherited = ctx?.keys;
@@ -465,11 +502,21 @@ export function decodeRecord(
     if (ctx) ctx.picked = picked;
   }
   const series = new Map<SeriesKey, SeriesAgg>();
+  const held: HeldHistogram[] | undefined = histograms ? [] : undefined;
   for (const j of picked.idx) {
     const key = keys[j];
-    const agg = decodeAgg(key, aggs[j], n);
+    const agg = decodeAgg(key, aggs[j], n, held);
     if (agg.count > n) fail(`series "${key}" has ${agg.count} values in ${n} samples`);
     series.set(key, agg);
+  }
+  if (held) {
+    for (const h of held) {
+      const sum = histograms!(h.key, t);
+      if (!sum) continue;
+      if (h.tokens) sum.addTokens(h.tokens, h.lo, h.hi);
+      else sum.addKey(h.lo, h.count);
+      for (const k of h.extra) sum.addKey(k, 1);
+    }
   }
   if (ctx) ctx.keys = keys;
   return { t, res, from, to, n, series };
