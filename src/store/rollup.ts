@@ -23,7 +23,12 @@ export class SeriesAgg {
   count = 0;
   /** The latest value (NaN while empty). */
   last = NaN;
-  hist = new LogHistogram();
+  hist: LogHistogram;
+
+  /** `hist` may be shared (decodeRecord's held histograms: an empty one no one adds to). */
+  constructor(hist = new LogHistogram()) {
+    this.hist = hist;
+  }
 
   /** Adds the next value in time order. */
   add(v: number): this {
@@ -360,8 +365,11 @@ interface HeldHistogram {
   count: number;
 }
 
+/** The hist of every record series whose histogram went to the caller's sum: always empty. */
+const HELD = new LogHistogram();
+
 function constantAgg(v: number, count: number, held?: HeldHistogram[], key = ""): SeriesAgg {
-  const a = new SeriesAgg();
+  const a = new SeriesAgg(held ? HELD : undefined);
   a.min = a.max = a.last = v;
   a.sum = v * count;
   a.count = count;
@@ -406,7 +414,7 @@ function decodeAgg(key: string, e: unknown, n: number, held?: HeldHistogram[]): 
   if (!(min < max && min <= last && last <= max)) {
     fail(`series "${key}" has inconsistent min ${min}, max ${max}, last ${last}`);
   }
-  const a = new SeriesAgg();
+  const a = new SeriesAgg(held ? HELD : undefined);
   const lo = bucketKey(min);
   const hi = bucketKey(max);
   if (held) {
