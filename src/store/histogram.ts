@@ -188,24 +188,26 @@ export class LogHistogram {
 }
 
 /**
- * Walks `encodeWithin`'s tokens, calling `bucket(key, n)` per bucket (or only checking them when
- * it is omitted); returns the samples counted. Throws on tokens no encoder writes.
+ * Walks `encodeWithin`'s tokens (from `offset` on), calling `bucket(key, n)` per bucket (or only
+ * checking them when it is omitted); returns the samples counted. Throws on tokens no encoder
+ * writes.
  */
 export function walkTokens(
   tokens: readonly number[],
   lo: number,
   hi: number,
   bucket?: (key: number, n: number) => void,
+  offset = 0,
 ): number {
   let total = 0;
   let key = hi;
   let n = 0; // samples of the current bucket; 0 before the first one above lo
   let counted = false; // the current bucket already had its count token
-  for (let j = 0; j < tokens.length; j++) {
+  for (let j = offset; j < tokens.length; j++) {
     const t = tokens[j];
     if (!Number.isSafeInteger(t)) throw new Error(`histogram: bad token ${t}`);
     if (t < 0) {
-      if (j === 0) {
+      if (j === offset) {
         bucket?.(lo, -t);
         total -= t;
         continue;
@@ -251,8 +253,8 @@ export class HistogramSum {
   }
 
   /** Adds the buckets of `encodeWithin` tokens (checked: throws on tokens no encoder writes). */
-  addTokens(tokens: readonly number[], lo: number, hi: number): void {
-    walkTokens(tokens, lo, hi, (key, n) => this.addKey(key, n));
+  addTokens(tokens: readonly number[], lo: number, hi: number, offset = 0): void {
+    walkTokens(tokens, lo, hi, (key, n) => this.addKey(key, n), offset);
   }
 
   /** Adds every bucket into `h`. */

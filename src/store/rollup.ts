@@ -355,8 +355,9 @@ function num(o: Record<string, unknown>, field: string): number {
 /** A series' histogram held back from its SeriesAgg, for a caller summing them (decodeRecord). */
 interface HeldHistogram {
   key: SeriesKey;
-  /** encodeWithin tokens and their key range (absent for a constant series). */
+  /** encodeWithin tokens from `offset` on, and their key range (absent for a constant series). */
   tokens?: readonly number[];
+  offset?: number;
   lo: number;
   hi: number;
   /** Single samples at these bucket keys (the extremes the tokens leave out). */
@@ -382,32 +383,51 @@ function constantAgg(v: number, count: number, held?: HeldHistogram[], key = "")
 
 const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
+/** True when every element from `from` on is a finite number (a loop: no callback per element). */
+function allNumbers(a: readonly unknown[], from = 0): boolean {
+  for (let i = from; i < a.length; i++) if (!isNumber(a[i])) return false;
+  return true;
+}
+
+// Index access and no closures below: this runs for every series of every record a report reads,
+// in an interpreter where destructuring and callbacks allocate.
 function decodeAgg(key: string, e: unknown, n: number, held?: HeldHistogram[]): SeriesAgg {
   if (isNumber(e)) return constantAgg(e, n, held, key);
-  let min: number, max: number, last: number, tokens: number[];
-  let sumOf: (count: number) => number;
+  let min: number, max: number, last: number, tokens: readonly number[];
+  let offset = 0;
+  let base = 0;
+  let dSum = 0;
+  let sum = NaN; // the explicit form's stored sum; NaN: count · base + dSum
   if (Array.isArray(e)) {
-    if (!e.every(isNumber)) fail(`series "${key}" holds something other than numbers`);
+    if (!allNumbers(e)) fail(`series "${key}" holds something other than numbers`);
     if (e.length === 2) {
-      const [v, count] = e;
+      const count = e[1];
       if (!Number.isInteger(count) || count < 1) fail(`series "${key}" has a bad count ${count}`);
-      return constantAgg(v, count, held, key);
+      return constantAgg(e[0], count, held, key);
     }
     if (e.length < 4) {
       fail(`series "${key}" has ${e.length} numbers (1, 2, or 4 and more expected)`);
     }
-    const [base, dMax, dLast, dSum] = e;
-    [min, max, last, tokens] = [base, snap(base + dMax), snap(base + dLast), e.slice(4)];
-    sumOf = (count) => count * base + dSum;
+    base = e[0];
+    dSum = e[3];
+    min = base;
+    max = snap(base + e[1]);
+    last = snap(base + e[2]);
+    tokens = e;
+    offset = 4;
   } else if (typeof e === "object" && e !== null) {
     const o = e as Record<string, unknown>;
-    const fields = [o.min, o.max, o.last, o.sum];
-    if (!fields.every(isNumber) || !Array.isArray(o.hist) || !o.hist.every(isNumber)) {
+    if (
+      !isNumber(o.min) || !isNumber(o.max) || !isNumber(o.last) || !isNumber(o.sum) ||
+      !Array.isArray(o.hist) || !allNumbers(o.hist)
+    ) {
       fail(`series "${key}" lacks one of min, max, last, sum (numbers) and hist (a list)`);
     }
-    [min, max, last] = fields as number[];
+    min = o.min;
+    max = o.max;
+    last = o.last;
+    sum = o.sum;
     tokens = o.hist as number[];
-    sumOf = () => o.sum as number;
   } else {
     fail(`series "${key}" is neither a number, a list nor an object`);
   }
@@ -421,17 +441,17 @@ function decodeAgg(key: string, e: unknown, n: number, held?: HeldHistogram[]): 
     // Checked now, summed by the caller once the whole line has proved good.
     let counted = 0;
     try {
-      counted = walkTokens(tokens, lo, hi);
+      counted = walkTokens(tokens, lo, hi, undefined, offset);
     } catch (err) {
       fail(`series "${key}": ${(err as Error).message}`);
     }
     const extra = [lo, hi];
     if (min < last && last < max) extra.push(bucketKey(last));
-    held.push({ key, tokens, lo, hi, extra, count: 0 });
+    held.push({ key, tokens, offset, lo, hi, extra, count: 0 });
     a.count = counted + extra.length;
   } else {
     try {
-      a.hist = LogHistogram.decodeWithin(tokens, lo, hi);
+      a.hist = LogHistogram.decodeWithin(offset > 0 ? tokens.slice(offset) : tokens, lo, hi);
     } catch (err) {
       fail(`series "${key}": ${(err as Error).message}`);
     }
@@ -441,7 +461,7 @@ function decodeAgg(key: string, e: unknown, n: number, held?: HeldHistogram[]): 
   a.min = min;
   a.max = max;
   a.last = last;
-  a.sum = sumOf(a.count);
+  a.sum = Number.isNaN(sum) ? a.count * base + dSum : sum;
   return a;
 }
 
@@ -521,7 +541,7 @@ export function decodeRecord(
     for (const h of held) {
       const sum = histograms!(h.key, t);
       if (!sum) continue;
-      if (h.tokens) sum.addTokens(h.tokens, h.lo, h.hi);
+      if (h.tokens) sum.addTokens(h.tokens, h.lo, h.hi, h.offset);
       else sum.addKey(h.lo, h.count);
       for (const k of h.extra) sum.addKey(k, 1);
     }
