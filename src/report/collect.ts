@@ -114,11 +114,12 @@ export async function readRange(
         seen.to = Math.max(seen.to, rec.to);
         seen.n = Math.max(seen.n, rec.n);
       }
-      for (const [key, agg] of rec.series) {
+      // forEach, not for…of: no [key, agg] array per series and record in the interpreter.
+      rec.series.forEach((agg, key) => {
         const total = data.aggs.get(key);
         if (total) total.merge(agg);
         else data.aggs.set(key, agg.clone());
-        if (!keep(key) || agg.count === 0) continue;
+        if (!keep(key) || agg.count === 0) return;
         let values = data.series.get(key);
         if (!values) {
           values = new Float64Array(bucketCount).fill(NaN);
@@ -132,11 +133,11 @@ export async function readRange(
           ? agg.sum / agg.count
           : (prev * before + agg.sum) / (before + agg.count);
         counts[index] = before + agg.count;
-        if (!wantsExtremes(key)) continue;
+        if (!wantsExtremes(key)) return;
         const ext = extremesOf(data, key);
         ext.min[index] = before ? Math.min(ext.min[index], agg.min) : agg.min;
         ext.max[index] = before ? Math.max(ext.max[index], agg.max) : agg.max;
-      }
+      });
     }
   }
   for (const [key, sum] of sums) {

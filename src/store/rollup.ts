@@ -49,7 +49,7 @@ export class SeriesAgg {
     this.sum += o.sum;
     this.count += o.count;
     this.last = o.last;
-    this.hist.merge(o.hist);
+    if (o.hist.count > 0) this.hist.merge(o.hist);
     return this;
   }
 
