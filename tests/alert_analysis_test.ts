@@ -297,3 +297,25 @@ Deno.test("alert history: a restarted engine forecasts at once from the recordin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("forecast rule: a cleanup resolves the alert instead of leaving it firing for days", () => {
+  const engine = new AlertEngine({ rules: [compileOne<ForecastRule>({})], host: HOST });
+  const usage = growing(40, 0.6, 0.3, 13);
+  const cleanup = T0 + 70 * HOUR;
+  const sent: AlertNotification[] = [];
+  for (let t = T0; t <= T0 + 76 * HOUR; t += 5 * MIN) {
+    // At 70 h someone frees space: 30 % used, flat from then on.
+    const pct = t < cleanup ? usage(t) : 30 + 0.3 * Math.sin(t / HOUR);
+    sent.push(...engine.evaluate(fsSample(t, pct), t));
+  }
+  assertEquals(sent.map((n) => n.kind), ["firing", "resolved"]);
+  const resolved = Date.parse(sent[1].at);
+  // keep_firing_for is an hour, and the fit on hourly means sees the drop within the next hour.
+  assert(
+    resolved > cleanup + 60 * MIN && resolved <= cleanup + 120 * MIN,
+    `resolved ${(resolved - cleanup) / MIN} min after`,
+  );
+  const [analysis] = engine.analyses();
+  assert(analysis.analysis.kind === "forecast");
+  assertEquals(analysis.analysis.secondsToTarget, null, "no date is made up after the change");
+});

@@ -200,7 +200,11 @@ export class ForecastTracker implements SeriesTracker {
   private valueAt(now: number): number | null {
     const s = this.analysis.secondsToTarget;
     if (this.lastValue !== null && this.lastValue >= this.rule.target) return 0;
-    if (s === null) return null;
+    // No date from long enough a history: a cleanup or another change left too little since.
+    // The alert must clear (the disk was cleaned); a new series just has nothing to say yet.
+    if (s === null) {
+      return this.analysis.historySeconds >= this.rule.minHistory ? NEVER_SECONDS : null;
+    }
     if (!Number.isFinite(s)) return NEVER_SECONDS;
     // The date was fitted up to 5 minutes ago: count down from it meanwhile.
     return Math.max(0, s - (now - this.fitNow) / 1000);
