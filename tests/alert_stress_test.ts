@@ -148,6 +148,17 @@ class CpuMonitor {
   }
 }
 
+/** The most consecutive seconds below `percent`. */
+function longestQuietRun(seconds: CpuSecond[], percent: number): number {
+  let best = 0;
+  let run = 0;
+  for (const s of seconds) {
+    run = s.percent < percent ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
+}
+
 const maxPercent = (seconds: CpuSecond[]) => Math.max(0, ...seconds.map((s) => s.percent));
 const describeCpu = (seconds: CpuSecond[]) =>
   seconds.length ? seconds.map((s) => `${s.percent.toFixed(0)}%`).join(" ") : "(no reading)";
@@ -306,13 +317,24 @@ Deno.test({
         stoppedAt,
         stoppedAt + BUSY_RESOLVE_WITHIN_MS,
       );
-      assert(
-        resolved,
-        `cpu_hot did not resolve within ${seconds(BUSY_RESOLVE_WITHIN_MS)} of stopping ` +
-          `stress-ng\n${context()}`,
-      );
-      const resolveDelay = resolved.receivedAt - stoppedAt;
-      if (resolveDelay > RESOLVE_WITHIN_MS) {
+      if (!resolved) {
+        // Right only if parallel tests never let the CPU stay under the clear threshold long
+        // enough: a run of the test's seconds under AFTER_BUSY_PERCENT long enough to hold the
+        // clear for keep_firing_for (plus the reading's alignment) means sysmon missed it.
+        const quiet = longestQuietRun(cpu.within(stoppedAt, Date.now()), AFTER_BUSY_PERCENT);
+        const needed = KEEP_FIRING_S + 2 * INTERVAL_S + 1;
+        assert(
+          quiet < needed,
+          `cpu_hot did not resolve within ${seconds(BUSY_RESOLVE_WITHIN_MS)} of stopping ` +
+            `stress-ng, though the CPU was quiet for ${quiet} s in a row\n${context()}`,
+        );
+        console.log(
+          `note: parallel tests kept the CPU above cpu_hot's clear threshold after stress-ng ` +
+            `stopped (longest quiet run ${quiet} s, ${needed} s needed), so resolving was not checked`,
+        );
+      }
+      const resolveDelay = resolved ? resolved.receivedAt - stoppedAt : 0;
+      if (resolved && resolveDelay > RESOLVE_WITHIN_MS) {
         // Only a machine kept busy by someone else excuses a late resolve.
         const afterCpu = cpu.within(stoppedAt, resolved.receivedAt);
         assert(
@@ -328,7 +350,7 @@ Deno.test({
             `${seconds(RESOLVE_WITHIN_MS)}, because parallel tests kept the CPU busy ` +
             `(${describeCpu(afterCpu)}); up to ${seconds(BUSY_RESOLVE_WITHIN_MS)} is allowed then`,
         );
-      } else {
+      } else if (resolved) {
         console.log(
           `cpu_hot resolved ${seconds(resolveDelay)} after stress-ng stopped (allowed ${
             seconds(RESOLVE_WITHIN_MS)
@@ -341,16 +363,19 @@ Deno.test({
       assertEquals(status.code, 0, `sysmon alert run exit code after SIGTERM\n${context()}`);
       const printed = sysmon.lines.filter((l) => FIRING_RE.test(l.text) || RESOLVED_RE.test(l.text))
         .map((l) => l.text);
-      assertEquals(printed.length, 2, `notifications on stdout:\n${printed.join("\n")}`);
+      const kinds = resolved ? ["firing", "resolved"] : ["firing"];
+      assertEquals(printed.length, kinds.length, `notifications on stdout:\n${printed.join("\n")}`);
       const logged = (await Deno.readTextFile(`${data}/alerts/alerts.jsonl`)).trim().split("\n")
         .map((l) => JSON.parse(l) as { kind: string; rule: string; at: string; startsAt: string })
         .filter((n) => n.rule === "cpu_hot");
-      assertEquals(
-        logged.map((n) => n.kind),
-        ["firing", "resolved"],
-        `alerts.jsonl: ${JSON.stringify(logged)}`,
-      );
-      assertEquals(logged[1].startsAt, logged[0].at, "the resolved alert's startsAt is its firing");
+      assertEquals(logged.map((n) => n.kind), kinds, `alerts.jsonl: ${JSON.stringify(logged)}`);
+      if (resolved) {
+        assertEquals(
+          logged[1].startsAt,
+          logged[0].at,
+          "the resolved alert's startsAt is its firing",
+        );
+      }
       assertEquals(
         printed.map((text) => text.split(" ")[0]),
         logged.map((n) => n.at),
