@@ -17,6 +17,7 @@ import { defaultConfig } from "../src/config/load.ts";
 import { emptySample, type Sample } from "../src/core/model.ts";
 import { memoryLogger } from "../src/log.ts";
 import { createFileStore } from "../src/record/store_open.ts";
+import { daemonFiring } from "../src/ui/watch/feed.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { gaussian, mulberry32 } from "./synth.ts";
 
@@ -318,4 +319,23 @@ Deno.test("forecast rule: a cleanup resolves the alert instead of leaving it fir
   const [analysis] = engine.analyses();
   assert(analysis.analysis.kind === "forecast");
   assertEquals(analysis.analysis.secondsToTarget, null, "no date is made up after the change");
+});
+
+Deno.test("watch shows the alert daemon's firing forecast alerts from its saved state", () => {
+  const forecast = compileOne<ForecastRule>({ warning_within: 3 * 86400, for: 0 });
+  const threshold = compileRules({ cpu_busy: defaultConfig().alert.rules.cpu_busy }).rules;
+  const engine = new AlertEngine({ rules: [forecast, ...threshold], host: HOST });
+  const usage = growing(40, 0.6, 0.3, 17);
+  for (let t = T0; t <= T0 + 60 * HOUR; t += 5 * MIN) {
+    const s = fsSample(t, usage(t));
+    s.metrics.cpu_usage_percent = 99; // cpu_busy fires too: watch evaluates that one itself
+    engine.evaluate(s, t);
+  }
+  const state = JSON.parse(JSON.stringify(engine.exportState()));
+  assertEquals(engine.active().filter((a) => a.phase === "firing").length, 2);
+  assertEquals(daemonFiring(state, new Set(["r"])), [
+    { rule: "r", severity: "warning", entity: "/data" },
+  ]);
+  assertEquals(daemonFiring(state, new Set()), []);
+  assertEquals(daemonFiring({ version: 1, series: {} }, new Set(["r"])), []);
 });

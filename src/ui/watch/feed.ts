@@ -55,13 +55,46 @@ function uptimeAt(sample: Sample, nowMs: number): number | null {
     : null;
 }
 
+/**
+ * The firing alerts of rules watch does not evaluate itself (forecast, anomaly: they need hours of
+ * history), from the state file of the alert daemon running beside it.
+ */
+export function daemonFiring(state: EngineState, rules: ReadonlySet<string>): FiringAlert[] {
+  const out: FiringAlert[] = [];
+  for (const s of Object.values(state?.series ?? {})) {
+    if (!rules.has(s.rule) || s.state?.phase !== "firing" || !s.state.severity) continue;
+    out.push({
+      rule: s.rule,
+      severity: s.state.severity,
+      ...(s.entity !== undefined ? { entity: s.entity } : {}),
+    });
+  }
+  return out;
+}
+
+/** Where the alert daemon keeps its state, and the rules of it watch shows from there. */
+export interface DaemonAlerts {
+  statePath: string;
+  rules: ReadonlySet<string>;
+}
+
+/** The daemon writes its state after every sample; re-reading it this often is plenty. */
+const DAEMON_READ_MS = 10_000;
+
 export class LiveFeed {
   private readonly sampler: Sampler;
   private readonly processes: ProcessReader;
   private readonly engine: AlertEngine;
   private readonly history: Sample[] = [];
+  private daemonAlerts: FiringAlert[] = [];
+  private daemonReadAt = -Infinity;
 
-  constructor(rt: Runtime, rules: readonly ThresholdRule[], alertState?: EngineState) {
+  constructor(
+    rt: Runtime,
+    rules: readonly ThresholdRule[],
+    alertState?: EngineState,
+    private readonly daemon?: DaemonAlerts,
+  ) {
     this.sampler = new Sampler({
       families: enabledFamilies(rt.config.collectors),
       ctx: collectorContext(rt),
@@ -74,6 +107,10 @@ export class LiveFeed {
     this.engine = new AlertEngine({ rules, host: Deno.hostname() });
     // What a running `alert run` (or serve/record --alert) has firing shows at once.
     if (alertState) this.engine.importState(alertState);
+    if (alertState && daemon) {
+      this.daemonAlerts = daemonFiring(alertState, daemon.rules);
+      this.daemonReadAt = performance.now();
+    }
   }
 
   async next(): Promise<FeedUpdate> {
@@ -82,10 +119,11 @@ export class LiveFeed {
     this.engine.evaluate(sample, now);
     this.history.push(chartPoint(sample));
     if (this.history.length > HISTORY_MAX) this.history.shift();
+    await this.readDaemon();
     return {
       sample,
       history: withCurrent(this.history, sample),
-      firingAlerts: firingOf(this.engine),
+      firingAlerts: [...firingOf(this.engine), ...this.daemonAlerts],
       uptimeSeconds: uptimeAt(sample, now),
     };
   }
@@ -96,6 +134,19 @@ export class LiveFeed {
       return await this.processes.top(limit, sort);
     } catch {
       return null;
+    }
+  }
+
+  /** The daemon's forecast and anomaly alerts, re-read every DAEMON_READ_MS. */
+  private async readDaemon(): Promise<void> {
+    if (!this.daemon || performance.now() - this.daemonReadAt < DAEMON_READ_MS) return;
+    this.daemonReadAt = performance.now();
+    try {
+      const text = await Deno.readTextFile(this.daemon.statePath);
+      this.daemonAlerts = daemonFiring(JSON.parse(text) as EngineState, this.daemon.rules);
+    } catch {
+      // No daemon (any more), or a state being replaced: nothing of it is shown as firing.
+      this.daemonAlerts = [];
     }
   }
 

@@ -74,8 +74,9 @@ export async function runWatch(
   const compiled = compileRules(rt.config.alert.rules);
   for (const e of compiled.errors) rt.log.warn(`${e} (watch colours and alerts leave it out)`);
   // Colours and the alerts panel use the threshold rules; forecast and anomaly rules need hours
-  // of history and belong to the alert daemon (alert run, serve/record --alert).
+  // of history: their alerts come from the alert daemon (alert run, serve/record --alert).
   const rules = compiled.rules.filter((r) => r.type === "threshold");
+  const analysed = new Set(compiled.rules.filter((r) => r.type !== "threshold").map((r) => r.name));
   const setup: Setup = {
     rt,
     rules,
@@ -89,7 +90,13 @@ export async function runWatch(
   if (flags.replay) {
     setup.replay = await openReplay(flags, rt, rules);
   } else {
-    setup.live = new LiveFeed(rt, rules, await daemonAlertState(flags, rt));
+    const dir = dataDirOf(flags, rt);
+    setup.live = new LiveFeed(
+      rt,
+      rules,
+      await daemonAlertState(dir),
+      dir && analysed.size > 0 ? { statePath: alertPaths(dir).state, rules: analysed } : undefined,
+    );
   }
   if (isInteractive()) await runInteractive(setup, flags);
   else await runPlain(setup, flags);
@@ -129,13 +136,17 @@ async function openReplay(
 }
 
 /** The alert engine state a running `alert run` (or serve/record --alert) saved, if readable. */
-async function daemonAlertState(flags: WatchFlags, rt: Runtime): Promise<EngineState | undefined> {
-  let dir: string;
+/** The data directory an alert daemon would use, if one can be named. */
+function dataDirOf(flags: WatchFlags, rt: Runtime): string | undefined {
   try {
-    dir = resolveRecordDir(flags.data, rt);
+    return resolveRecordDir(flags.data, rt);
   } catch {
     return undefined;
   }
+}
+
+async function daemonAlertState(dir: string | undefined): Promise<EngineState | undefined> {
+  if (dir === undefined) return undefined;
   try {
     return JSON.parse(await Deno.readTextFile(alertPaths(dir).state)) as EngineState;
   } catch {
