@@ -394,6 +394,7 @@ Deno.test("GET /api/v1/alerts: empty, and says the engine is not running", async
     assertEquals(await json(await t.request("/api/v1/alerts")), {
       engine: "not running",
       alerts: [],
+      analyses: [],
     });
   });
 });
@@ -476,6 +477,18 @@ Deno.test("serve --alert: forecast and anomaly rules' analyses are gauges on /me
     assert(
       /^sysmon_anomaly_score\{rule="cpu_unusual",metric="cpu_usage_percent"\} \S+$/m.test(metrics),
     );
+    // The same in /api/v1/alerts, as JSON (no Infinity: a status in words).
+    t.ctx.alerts = () => engine.active();
+    const body = await json(await t.request("/api/v1/alerts"));
+    const byRule = new Map<string, Record<string, unknown>>(
+      body.analyses.map((a: Record<string, unknown>) => [a.rule as string, a]),
+    );
+    const fc = byRule.get("filesystem_will_fill")!;
+    assertEquals([fc.kind, fc.status, fc.entity], ["forecast", "forecast", "/data"]);
+    assertAlmostEquals(Number(fc.seconds_to_target) / 3600, 28, 2.8);
+    const an = byRule.get("cpu_unusual")!;
+    assertEquals([an.kind, an.rate], ["anomaly", 0]);
+    assert(Number(an.judged_minutes) >= 15, JSON.stringify(an));
   });
 });
 

@@ -4,6 +4,7 @@ import { ENTITY_FAMILIES, type EntityFamily, type Sample } from "../core/model.t
 import { formatDuration } from "../core/duration.ts";
 import { type Aggregation, AGGREGATIONS, type Point } from "../store/types.ts";
 import { VERSION } from "../version.ts";
+import type { SeriesAnalysis } from "../alert/engine.ts";
 import type { ServeContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { afterLargeResponse } from "./memory.ts";
@@ -296,7 +297,10 @@ const alertsRoute: Route = {
   access: "api",
   summary: "Current alerts",
   description: "Pending and firing alerts of the alert engine when it runs in this process " +
-    '(`serve --alert`), firing first; `engine` is "not running" otherwise and the list empty.',
+    '(`serve --alert`), firing first; `engine` is "not running" otherwise and the lists empty. ' +
+    "`analyses` has what forecast and anomaly rules judge per series: `seconds_to_target` " +
+    '(null with `status` "not heading there" or "no forecast", `reason` says why), ' +
+    "`growth_per_second`, or the anomaly `score` and `rate` (0-1, null before a judged minute).",
   params: {},
   responses: { 200: { description: "Alert states.", contentType: "application/json" } },
   handle: (req, _p, ctx) =>
@@ -304,10 +308,38 @@ const alertsRoute: Route = {
       req,
       200,
       ctx.alerts
-        ? { engine: "running", alerts: ctx.alerts() }
-        : { engine: "not running", alerts: [] },
+        ? {
+          engine: "running",
+          alerts: ctx.alerts(),
+          analyses: (ctx.analyses?.() ?? []).map(analysisJson),
+        }
+        : { engine: "not running", alerts: [], analyses: [] },
     ),
 };
+
+/** An analysis as JSON, which has no Infinity: "not heading there" says it in words. */
+function analysisJson(a: SeriesAnalysis) {
+  const { analysis: s, ...series } = a;
+  if (s.kind === "anomaly") {
+    return { ...series, kind: s.kind, score: s.score, rate: s.rate, judged_minutes: s.judged };
+  }
+  const seconds = s.secondsToTarget;
+  return {
+    ...series,
+    kind: s.kind,
+    status: seconds === null
+      ? "no forecast"
+      : seconds === Infinity
+      ? "not heading there"
+      : seconds === 0
+      ? "reached"
+      : "forecast",
+    seconds_to_target: seconds !== null && Number.isFinite(seconds) ? seconds : null,
+    growth_per_second: s.growthPerSecond,
+    reason: s.reason,
+    history_seconds: s.historySeconds,
+  };
+}
 
 const statusRoute: Route = {
   path: "/api/v1/status",
