@@ -62,7 +62,7 @@ export function trackerFor(rule: ForecastRule | AnomalyRule): SeriesTracker {
   return rule.type === "forecast" ? new ForecastTracker(rule) : new AnomalyTracker(rule);
 }
 
-/** Seconds until `target`, from a capacity forecast over the rule's window, refitted every 5 min. */
+/** Seconds until `target`, from a capacity forecast over the rule's window (see refitMs). */
 export class ForecastTracker implements SeriesTracker {
   private readonly t: number[] = [];
   private readonly v: number[] = [];
@@ -97,7 +97,7 @@ export class ForecastTracker implements SeriesTracker {
       this.lastValue = value;
     }
     // Refit when a bucket closed; the latest reading alone decides "already reached".
-    if (this.fittedAt !== this.t.at(-1)) this.refit(t);
+    if (this.fittedAt !== this.t.at(-1) && !(t - this.fitNow < this.refitMs())) this.refit(t);
     this.current = this.valueAt(t);
     return this.current;
   }
@@ -194,6 +194,15 @@ export class ForecastTracker implements SeriesTracker {
       reason: threshold?.reason ?? forecast.recommendation,
       historySeconds: history,
     };
+  }
+
+  /**
+   * How often to fit again: every closed bucket while the fit uses 5-minute means, every 15
+   * minutes once two days of history make it use hourly ones (a quarter of its step).
+   */
+  private refitMs(): number {
+    const span = this.t.length > 1 ? this.t[this.t.length - 1] - this.t[0] : 0;
+    return span >= 2 * 86_400_000 ? 15 * MINUTE_MS : FORECAST_STEP_MS;
   }
 
   /** The fitted answer, except that a latest reading at or past the target means "now". */
