@@ -339,3 +339,33 @@ Deno.test("watch shows the alert daemon's firing forecast alerts from its saved 
   assertEquals(daemonFiring(state, new Set()), []);
   assertEquals(daemonFiring({ version: 1, series: {} }, new Set(["r"])), []);
 });
+
+Deno.test("alert history: a series that shows up soon after the start still gets its recording", () => {
+  const engine = new AlertEngine({ rules: [compileOne<ForecastRule>({})], host: HOST });
+  const now = T0 + 60 * HOUR;
+  const n = 60 * 60;
+  const usage = growing(40, 0.6, 0.1, 23);
+  const mean = Float64Array.from({ length: n }, (_, i) => usage(now - (n - i) * MIN));
+  const recorded = {
+    from: now - n * MIN,
+    mean,
+    min: mean,
+    max: mean,
+    count: new Uint32Array(n).fill(1),
+  };
+  engine.seedHistory(() => recorded);
+  const both = (t: number, mounts: string[]) => {
+    const s = fsSample(t, usage(t), mounts[0]);
+    for (const m of mounts.slice(1)) s.filesystems[m] = { ...s.filesystems[mounts[0]] };
+    return s;
+  };
+  engine.evaluate(both(now, ["/data"]), now);
+  engine.evaluate(both(now + 5 * MIN, ["/data", "/late"]), now + 5 * MIN);
+  engine.evaluate(both(now + 11 * MIN, ["/data", "/late", "/later"]), now + 11 * MIN);
+  const known = (mount: string) => {
+    const a = engine.analyses().find((x) => x.entity === mount)!;
+    assert(a.analysis.kind === "forecast");
+    return a.analysis.secondsToTarget !== null;
+  };
+  assertEquals([known("/data"), known("/late"), known("/later")], [true, true, false]);
+});

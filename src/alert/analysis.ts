@@ -27,7 +27,7 @@ export interface RecordedMinutes {
   count: Uint32Array;
 }
 
-/** The latest analysis of one series, for /metrics gauges and `alert list`. */
+/** The latest analysis of one series, for the /metrics gauges and /api/v1/alerts. */
 export type AnalysisState =
   | {
     kind: "forecast";
@@ -96,8 +96,10 @@ export class ForecastTracker implements SeriesTracker {
       this.openCount++;
       this.lastValue = value;
     }
-    // Refit when a bucket closed; the latest reading alone decides "already reached".
-    if (this.fittedAt !== this.t.at(-1) && !(t - this.fitNow < this.refitMs())) this.refit(t);
+    // Refit when a bucket closed and the last fit is old enough; the latest reading alone
+    // decides "already reached".
+    const due = Number.isNaN(this.fitNow) || t - this.fitNow >= this.refitMs();
+    if (due && this.fittedAt !== this.t.at(-1)) this.refit(t);
     this.current = this.valueAt(t);
     return this.current;
   }

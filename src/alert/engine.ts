@@ -97,6 +97,8 @@ export interface EngineOptions {
   defs?: readonly MetricDef[];
 }
 
+/** Recorded history is offered to series that appear within this long of the first sample. */
+const HISTORY_KEPT_MS = 10 * 60_000;
 /** A tracker whose series has left the samples this long is forgotten. */
 const TRACKER_IDLE_MS = 3_600_000;
 
@@ -106,6 +108,7 @@ export class AlertEngine {
   private readonly trackers = new Map<string, Tracked>();
   /** Recorded history by store series key, handed to each tracker when its series first appears. */
   private history?: (metric: string, entity: string | undefined) => RecordedMinutes | undefined;
+  private historyFrom?: number;
 
   constructor(private readonly opts: EngineOptions) {
     const units = new Map((opts.defs ?? catalog()).map((d) => [d.name, d.unit as string]));
@@ -141,6 +144,10 @@ export class AlertEngine {
   /** Evaluates every rule on one sample taken at `now` (epoch ms); returns what to notify. */
   evaluate(sample: Sample, now: number): AlertNotification[] {
     const out: AlertNotification[] = [];
+    // Series present at the start take their recorded history; one that shows up late (a mount
+    // whose statfs was stuck) still can for a while; after that the recording is let go.
+    this.historyFrom ??= now;
+    if (now - this.historyFrom >= HISTORY_KEPT_MS) this.history = undefined;
     for (const c of this.rules) {
       const seen = new Set<string>();
       for (const obs of observe(c.rule, sample)) {
@@ -155,8 +162,6 @@ export class AlertEngine {
     for (const [key, t] of this.trackers) {
       if (now - t.seenAt >= TRACKER_IDLE_MS) this.trackers.delete(key);
     }
-    // Every series present has taken its history; a later one (a new mount) has none to take.
-    this.history = undefined;
     return out;
   }
 
