@@ -106,7 +106,7 @@ export class AlertEngine {
   private readonly rules: CompiledRule[];
   private readonly series = new Map<string, Series>();
   private readonly trackers = new Map<string, Tracked>();
-  /** Recorded history by store series key, handed to each tracker when its series first appears. */
+  /** Recorded history of a series (metric, entity), handed to its tracker when it first appears. */
   private history?: (metric: string, entity: string | undefined) => RecordedMinutes | undefined;
   private historyFrom?: number;
 
@@ -120,7 +120,7 @@ export class AlertEngine {
     }));
   }
 
-  /** True when some rule needs history (forecast, anomaly): `seedHistory` is then worth calling. */
+  /** The history forecast and anomaly rules want: their metrics and how far back (none: empty). */
   needsHistory(): { metric: string; seconds: number }[] {
     return this.rules.flatMap(({ rule }) =>
       rule.type === "forecast"

@@ -82,6 +82,7 @@ function compileRule(
     }
   }
 
+  foreignSettings(rc, problems);
   const levels = rc.type === "forecast"
     ? forecastLevels(rc, problems)
     : rc.type === "anomaly"
@@ -155,6 +156,9 @@ function compileRule(
   }
 }
 
+/** What each rule type's thresholds compile to. */
+type Levels = Pick<Trigger, "direction" | "warning" | "critical">;
+
 const RULE_TYPES: readonly string[] = ["threshold", "forecast", "anomaly"];
 const DEFAULT_FORECAST_WINDOW = 7 * 86400;
 const DEFAULT_ANOMALY_WINDOW = 15 * 60;
@@ -180,8 +184,7 @@ function foreignSettings(rc: RuleConfig, problems: string[]): void {
 function thresholdLevels(
   rc: RuleConfig,
   problems: string[],
-): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
-  foreignSettings(rc, problems);
+): Levels | undefined {
   const levels = thresholds(rc, problems);
   return levels && { direction: rc.direction, ...levels };
 }
@@ -193,8 +196,7 @@ function thresholdLevels(
 function forecastLevels(
   rc: RuleConfig,
   problems: string[],
-): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
-  foreignSettings(rc, problems);
+): Levels | undefined {
   const before = problems.length;
   for (const key of ["warning", "critical", "clear_warning", "clear_critical"] as const) {
     if (rc[key] !== null) {
@@ -274,8 +276,7 @@ function forecastSettings(
 function anomalyLevels(
   rc: RuleConfig,
   problems: string[],
-): Pick<Trigger, "direction" | "warning" | "critical"> | undefined {
-  foreignSettings(rc, problems);
+): Levels | undefined {
   const before = problems.length;
   if (rc.direction !== "above") {
     problems.push(
