@@ -2,6 +2,7 @@
  * Forecast and anomaly rules: how they compile, what their trackers judge on series with a known
  * truth, the alerts the engine raises from them, history from a recording, and their gauges.
  */
+import { recordSamples } from "./store_util.ts";
 import { AnomalyTracker, ForecastTracker } from "../src/alert/analysis.ts";
 import { AlertEngine } from "../src/alert/engine.ts";
 import { seedFromRecording } from "../src/alert/history.ts";
@@ -12,11 +13,9 @@ import {
   type ForecastRule,
   NEVER_SECONDS,
 } from "../src/alert/types.ts";
-import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { defaultConfig } from "../src/config/load.ts";
 import { emptySample, type Sample } from "../src/core/model.ts";
 import { memoryLogger } from "../src/log.ts";
-import { createFileStore } from "../src/record/store_open.ts";
 import { daemonFiring } from "../src/ui/watch/feed.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { gaussian, mulberry32 } from "./synth.ts";
@@ -257,23 +256,12 @@ Deno.test("anomaly tracker: recorded minutes stand in for the hours of learning"
 Deno.test("alert history: a restarted engine forecasts at once from the recording", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const config = structuredClone(EMBEDDED_DEFAULTS);
-    config.storage.flush_interval = 0;
-    config.storage.fsync = "never";
-    const clock = { now: T0 };
-    const store = createFileStore(config, dir, memoryLogger(), {
-      host: HOST,
-      now: () => clock.now,
-    });
-    await store.openForWriting();
     const usage = growing(40, 0.6, 0.3, 21);
     const end = T0 + 60 * HOUR;
-    for (let t = T0; t < end; t += MIN) {
-      clock.now = t + 50;
-      await store.write(fsSample(t, usage(t)));
-    }
-    clock.now = end;
-    await store.close();
+    const samples = function* () {
+      for (let t = T0; t < end; t += MIN) yield fsSample(t, usage(t));
+    };
+    const { config } = await recordSamples(dir, samples(), { host: HOST, closeAt: end });
 
     const rules = compileRules({ r: rc({}) }).rules;
     const engine = new AlertEngine({ rules, host: HOST });

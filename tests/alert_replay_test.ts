@@ -2,6 +2,7 @@
  * `alert check --replay`: the rules run over a recorded data directory with a known CPU and
  * filesystem pattern; replay() is checked directly and through the CLI.
  */
+import { recordSamples } from "./store_util.ts";
 import { replay, type ReplayReport, type RuleReplay } from "../src/alert/replay.ts";
 import { compileRules, type RuleConfig } from "../src/alert/rules.ts";
 import type { Rule } from "../src/alert/types.ts";
@@ -54,27 +55,21 @@ async function recordPattern(
   dir: string,
   opts: { format?: FileFormat; skip?: { from: number; to: number } } = {},
 ): Promise<number> {
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  config.storage.flush_interval = 0;
-  config.storage.fsync = "never";
-  const clock = { now: T0 };
-  const store = createFileStore(config, dir, memoryLogger(), {
+  let written = 0;
+  function* pattern() {
+    for (let t = T0; t < END; t += STEP) {
+      const off = t - T0;
+      if (opts.skip && off >= opts.skip.from && off < opts.skip.to) continue;
+      written++;
+      yield sampleAt(t);
+    }
+  }
+  const recorded = await recordSamples(dir, pattern(), {
     host: HOST,
     format: opts.format ?? "jsonl",
-    now: () => clock.now,
+    closeAt: END + MIN,
   });
-  await store.openForWriting();
-  let written = 0;
-  for (let t = T0; t < END; t += STEP) {
-    const off = t - T0;
-    if (opts.skip && off >= opts.skip.from && off < opts.skip.to) continue;
-    clock.now = t + 50;
-    await store.write(sampleAt(t));
-    written++;
-  }
-  clock.now = END + MIN;
-  await store.close();
-  assertEquals(store.stats().samplesWritten, written);
+  assertEquals(recorded.written, written);
   return written;
 }
 

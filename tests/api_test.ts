@@ -3,6 +3,7 @@
  * auth, errors, limits, range queries over a real file store, the OpenAPI document, CORS.
  * Numbers come from the linux-6.18-vm fixture read twice 10 s apart (tests/api_util.ts).
  */
+import { recordSamples } from "./store_util.ts";
 import { AlertEngine } from "../src/alert/engine.ts";
 import { compileRules } from "../src/alert/rules.ts";
 import { defaultConfig } from "../src/config/load.ts";
@@ -21,7 +22,6 @@ import { gaussian, mulberry32, SampleSynth, templateSample } from "./synth.ts";
 import { allRoutes } from "../src/api/app.ts";
 import { hashToken } from "../src/api/auth.ts";
 import { EXPOSITION_TYPE } from "../src/api/routes_metrics.ts";
-import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { catalog } from "../src/core/catalog.ts";
 import { ENTITY_FAMILIES, type Sample } from "../src/core/model.ts";
 import { memoryLogger } from "../src/log.ts";
@@ -974,26 +974,15 @@ function seriesValues(s: Sample): Record<string, number | null> {
 /** Records RANGE_SAMPLES synthetic samples into a temp data dir; returns the store to read it. */
 async function recordedStore(): Promise<{ dir: string; store: Storage; written: Sample[] }> {
   const dir = await Deno.makeTempDir({ prefix: "sysmon-api-store-" });
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  config.storage.flush_interval = 0;
-  config.storage.fsync = "never";
-  const clock = { now: T0 };
-  const log = memoryLogger();
-  const writer = createFileStore(config, dir, log, { host: "testhost", now: () => clock.now });
-  await writer.openForWriting();
   const synth = new SampleSynth(templateSample("testhost"), 11);
-  const written: Sample[] = [];
-  for (let i = 0; i < RANGE_SAMPLES; i++) {
-    const t = T0 + i * 10_000;
-    clock.now = t + 50;
-    const s = synth.at(t, 10);
-    written.push(s);
-    await writer.write(s);
-  }
-  clock.now = T0 + 2 * 3600_000;
-  await writer.close();
-  assertEquals(writer.stats().samplesWritten, RANGE_SAMPLES);
-  const store = createFileStore(config, dir, log, { host: "testhost", now: () => clock.now });
+  const written = Array.from({ length: RANGE_SAMPLES }, (_, i) => synth.at(T0 + i * 10_000, 10));
+  const closeAt = T0 + 2 * 3600_000;
+  const recorded = await recordSamples(dir, written, { host: "testhost", closeAt });
+  assertEquals(recorded.written, RANGE_SAMPLES);
+  const store = createFileStore(recorded.config, dir, memoryLogger(), {
+    host: "testhost",
+    now: () => closeAt,
+  });
   return { dir, store, written };
 }
 

@@ -4,10 +4,8 @@
  * was down and a gap across a reboot. Checks the summary, coverage, capacity and anomaly parts,
  * every output format, and the mistakes a user can make.
  */
-import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
+import { recordSamples } from "./store_util.ts";
 import { emptySample, type Sample } from "../src/core/model.ts";
-import { memoryLogger } from "../src/log.ts";
-import { createFileStore } from "../src/record/store_open.ts";
 import type { ReportModel } from "../src/report/model.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
@@ -52,23 +50,14 @@ function sampleAt(t: number, i: number): Sample {
 }
 
 async function recordStore(dir: string): Promise<void> {
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  config.storage.flush_interval = 0;
-  config.storage.fsync = "never";
-  const clock = { now: T0 };
-  const store = createFileStore(config, dir, memoryLogger(), {
-    host: "reporthost",
-    now: () => clock.now,
-  });
-  await store.openForWriting();
-  let i = 0;
-  for (let t = T0; t < END; t += STEP, i++) {
-    if ((t >= DOWN.from && t < DOWN.to) || (t >= REBOOT.from && t < REBOOT.to)) continue;
-    clock.now = t + 50;
-    await store.write(sampleAt(t, i));
+  function* samples() {
+    let i = 0;
+    for (let t = T0; t < END; t += STEP, i++) {
+      if ((t >= DOWN.from && t < DOWN.to) || (t >= REBOOT.from && t < REBOOT.to)) continue;
+      yield sampleAt(t, i);
+    }
   }
-  clock.now = END + HOUR;
-  await store.close();
+  await recordSamples(dir, samples(), { host: "reporthost", closeAt: END + HOUR });
 }
 
 let shared: Promise<string> | undefined;

@@ -3,10 +3,8 @@
  * keys sent and the screen captured; a replay over recorded data; a resize; and, on a pipe, plain
  * blocks without escape codes. Skipped with a note when tmux is not installed (.ci/run installs it).
  */
-import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
+import { recordSamples } from "./store_util.ts";
 import { emptySample } from "../src/core/model.ts";
-import { memoryLogger } from "../src/log.ts";
-import { createFileStore } from "../src/record/store_open.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
 
@@ -175,25 +173,16 @@ const T0 = Date.parse("2026-11-20T08:00:00Z");
 
 /** Two hours of samples at 10 s whose CPU figure encodes the minute (for checking positions). */
 async function recordFixture(dir: string): Promise<void> {
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  config.storage.flush_interval = 0;
-  config.storage.fsync = "never";
-  const clock = { now: T0 };
-  const store = createFileStore(config, dir, memoryLogger(), {
-    host: "replayhost",
-    now: () => clock.now,
-  });
-  await store.openForWriting();
-  for (let t = T0; t < T0 + 2 * 3600_000; t += 10_000) {
-    const s = emptySample(new Date(t).toISOString(), "replayhost", 10);
-    s.metrics.cpu_usage_percent = ((t - T0) / 60_000) % 100;
-    s.metrics.cpu_user_percent = s.metrics.cpu_usage_percent;
-    s.metrics.memory_usage_percent = 40;
-    clock.now = t + 50;
-    await store.write(s);
+  function* samples() {
+    for (let t = T0; t < T0 + 2 * 3600_000; t += 10_000) {
+      const s = emptySample(new Date(t).toISOString(), "replayhost", 10);
+      s.metrics.cpu_usage_percent = ((t - T0) / 60_000) % 100;
+      s.metrics.cpu_user_percent = s.metrics.cpu_usage_percent;
+      s.metrics.memory_usage_percent = 40;
+      yield s;
+    }
   }
-  clock.now = T0 + 3 * 3600_000;
-  await store.close();
+  await recordSamples(dir, samples(), { host: "replayhost", closeAt: T0 + 3 * 3600_000 });
 }
 
 Deno.test({

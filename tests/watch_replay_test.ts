@@ -2,6 +2,7 @@
  * `watch --replay`'s sample source over a real file store: positioning, stepping across its read
  * window and across a long gap, history for the charts, the ends of the recording, bounded memory.
  */
+import { recordSamples } from "./store_util.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import { emptySample, type Sample } from "../src/core/model.ts";
 import { memoryLogger } from "../src/log.ts";
@@ -24,23 +25,12 @@ function sampleAt(t: number): Sample {
 }
 
 async function record(dir: string): Promise<void> {
-  const config = structuredClone(EMBEDDED_DEFAULTS);
-  config.storage.flush_interval = 0;
-  config.storage.fsync = "never";
-  const clock = { now: T0 };
-  const store = createFileStore(config, dir, memoryLogger(), {
-    host: "replayhost",
-    now: () => clock.now,
-  });
-  await store.openForWriting();
-  for (const seg of [SEG1, SEG2]) {
-    for (let t = seg.from; t < seg.to; t += STEP) {
-      clock.now = t + 50;
-      await store.write(sampleAt(t));
+  function* samples() {
+    for (const seg of [SEG1, SEG2]) {
+      for (let t = seg.from; t < seg.to; t += STEP) yield sampleAt(t);
     }
   }
-  clock.now = SEG2.to + MIN;
-  await store.close();
+  await recordSamples(dir, samples(), { host: "replayhost", closeAt: SEG2.to + MIN });
 }
 
 async function withRecording(fn: (source: ReplaySource) => Promise<void>, start?: number) {
