@@ -370,16 +370,7 @@ export function aggregate(series: Series, stepMs: number): Buckets {
   const n = series.t.length;
   const origin = n > 0 ? Math.floor(series.t[0] / stepMs) * stepMs : 0;
   const count = n > 0 ? Math.floor((series.t[n - 1] - origin) / stepMs) + 1 : 0;
-  const out: Buckets = {
-    stepMs,
-    start: new Float64Array(count),
-    mean: new Float64Array(count).fill(NaN),
-    min: new Float64Array(count).fill(NaN),
-    max: new Float64Array(count).fill(NaN),
-    count: new Uint32Array(count),
-    first: new Int32Array(count).fill(-1),
-    last: new Int32Array(count).fill(-1),
-  };
+  const out = emptyBuckets(stepMs, origin, count);
   const sums = new Float64Array(count);
   const { t, v } = series;
   const { min, max, first, last } = out;
@@ -404,10 +395,23 @@ export function aggregate(series: Series, stepMs: number): Buckets {
     counts[k]++;
   }
   for (let k = 0; k < count; k++) {
-    out.start[k] = origin + k * stepMs;
     if (out.count[k] > 0) out.mean[k] = sums[k] / out.count[k];
   }
   return out;
+}
+
+/** `count` empty buckets of `stepMs` from `origin` on: no readings, NaN values, no input indices. */
+function emptyBuckets(stepMs: number, origin: number, count: number): Buckets {
+  return {
+    stepMs,
+    start: Float64Array.from({ length: count }, (_, k) => origin + k * stepMs),
+    mean: new Float64Array(count).fill(NaN),
+    min: new Float64Array(count).fill(NaN),
+    max: new Float64Array(count).fill(NaN),
+    count: new Uint32Array(count),
+    first: new Int32Array(count).fill(-1),
+    last: new Int32Array(count).fill(-1),
+  };
 }
 
 /**
@@ -422,16 +426,7 @@ export function coarsenBuckets(buckets: Buckets, stepMs: number): Buckets {
   if (n === 0) return aggregate({ t: new Float64Array(0), v: new Float64Array(0) }, stepMs);
   const origin = Math.floor(buckets.start[0] / stepMs) * stepMs;
   const count = Math.floor((buckets.start[n - 1] - origin) / stepMs) + 1;
-  const out: Buckets = {
-    stepMs,
-    start: Float64Array.from({ length: count }, (_, k) => origin + k * stepMs),
-    mean: new Float64Array(count).fill(NaN),
-    min: new Float64Array(count).fill(NaN),
-    max: new Float64Array(count).fill(NaN),
-    count: new Uint32Array(count),
-    first: new Int32Array(count).fill(-1),
-    last: new Int32Array(count).fill(-1),
-  };
+  const out = emptyBuckets(stepMs, origin, count);
   const sums = new Float64Array(count);
   for (let i = 0; i < n; i++) {
     const k = Math.floor((buckets.start[i] - origin) / stepMs);
