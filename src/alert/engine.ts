@@ -255,50 +255,61 @@ export class AlertEngine {
     t: Transition,
     current: number | null,
   ): AlertNotification {
-    const rule = c.rule;
-    const threshold = rule[t.severity]?.raise ?? null;
-    const text = judgedTexts(c, t.value, threshold);
-    const valueText = text.value;
-    const thresholdText = text.threshold;
-    // The engine's own labels last: nothing may override them (rules.ts refuses it too).
-    const labels = {
-      ...obs.labels,
-      alertname: rule.name,
+    const shown = this.shown(c, obs, t.severity, t.value, current);
+    const at = new Date(t.at).toISOString();
+    return {
+      kind: t.kind,
+      rule: c.rule.name,
+      key: obs.key,
+      ...(obs.entity !== undefined ? { entity: obs.entity } : {}),
       severity: t.severity,
+      ...(t.previous ? { previous: t.previous } : {}),
+      labels: shown.labels,
+      summary: shown.summary,
+      description: shown.description,
+      value: shown.judged.number,
+      valueText: shown.judged.value,
+      threshold: shown.threshold,
+      thresholdText: shown.judged.threshold,
+      unit: shown.judged.unit,
       host: this.opts.host,
+      startsAt: new Date(t.firingSince).toISOString(),
+      at,
+      ...(t.kind === "resolved" ? { endsAt: at } : {}),
     };
+  }
+
+  /** Labels and texts of one series at one severity: what notifications and `active` show. */
+  private shown(
+    c: CompiledRule,
+    series: Pick<Observation, "entity" | "labels">,
+    severity: Severity,
+    value: number | null,
+    current: number | null,
+  ) {
+    const rule = c.rule;
+    const threshold = rule[severity]?.raise ?? null;
+    const judged = judgedTexts(c, value, threshold);
+    // The engine's own labels last: nothing may override them (rules.ts refuses it too).
+    const labels = { ...series.labels, alertname: rule.name, severity, host: this.opts.host };
     const vars = {
       rule: rule.name,
       metric: rule.metric,
-      entity: obs.entity ?? "",
-      value: valueText,
-      threshold: thresholdText,
-      severity: t.severity,
+      entity: series.entity ?? "",
+      value: judged.value,
+      threshold: judged.threshold,
+      severity,
       host: this.opts.host,
       unit: c.unit,
       current: formatValue(current, c.unit),
       target: rule.type === "forecast" ? formatValue(rule.target, c.unit) : "",
     };
-    const at = new Date(t.at).toISOString();
     return {
-      kind: t.kind,
-      rule: rule.name,
-      key: obs.key,
-      ...(obs.entity !== undefined ? { entity: obs.entity } : {}),
-      severity: t.severity,
-      ...(t.previous ? { previous: t.previous } : {}),
       labels,
+      threshold,
+      judged,
       summary: renderTemplate(c.summary, vars, labels),
       description: renderTemplate(c.description, vars, labels),
-      value: text.number,
-      valueText,
-      threshold,
-      thresholdText,
-      unit: text.unit,
-      host: this.opts.host,
-      startsAt: new Date(t.firingSince).toISOString(),
-      at,
-      ...(t.kind === "resolved" ? { endsAt: at } : {}),
     };
   }
 
@@ -307,31 +318,10 @@ export class AlertEngine {
     const list: ActiveAlert[] = [];
     for (const [key, s] of this.series) {
       if (s.state.phase === "inactive" || !s.state.severity) continue;
+      // Always found: importState drops the series of rules this engine does not have.
       const c = this.rules.find((r) => r.rule.name === s.rule);
-      const unit = c?.unit ?? "count";
-      const labels = {
-        ...s.labels,
-        alertname: s.rule,
-        severity: s.state.severity,
-        host: this.opts.host,
-      };
-      const text = c
-        ? judgedTexts(c, s.state.lastValue, c.rule[s.state.severity]?.raise ?? null)
-        : { value: formatValue(s.state.lastValue, unit), threshold: "n/a" };
-      const valueText = text.value;
-      const thresholdText = text.threshold;
-      const vars = {
-        rule: s.rule,
-        metric: c?.rule.metric ?? "",
-        entity: s.entity ?? "",
-        value: valueText,
-        threshold: thresholdText,
-        severity: s.state.severity,
-        host: this.opts.host,
-        unit,
-        current: formatValue(s.current ?? null, unit),
-        target: c?.rule.type === "forecast" ? formatValue(c.rule.target, unit) : "",
-      };
+      if (!c) continue;
+      const shown = this.shown(c, s, s.state.severity, s.state.lastValue, s.current ?? null);
       const since = s.state.phase === "firing" ? s.state.firingSince : s.state.since;
       list.push({
         key,
@@ -339,15 +329,13 @@ export class AlertEngine {
         ...(s.entity !== undefined ? { entity: s.entity } : {}),
         phase: s.state.phase,
         severity: s.state.severity,
-        labels,
-        value: c?.rule.type === "forecast" && s.state.lastValue === NEVER_SECONDS
-          ? null
-          : s.state.lastValue,
-        valueText,
+        labels: shown.labels,
+        value: shown.judged.number,
+        valueText: shown.judged.value,
         since: new Date(since ?? s.state.evaluatedAt).toISOString(),
-        summary: c ? renderTemplate(c.summary, vars, labels) : "",
-        description: c ? renderTemplate(c.description, vars, labels) : "",
-        thresholdText,
+        summary: shown.summary,
+        description: shown.description,
+        thresholdText: shown.judged.threshold,
       });
     }
     const phaseRank = (a: ActiveAlert) => (a.phase === "firing" ? 0 : 1);
