@@ -7,7 +7,7 @@
  * from the time it is given.
  */
 import { forecastCapacity } from "../analyze/capacity.ts";
-import { OnlineAnomalyScorer } from "../analyze/anomaly.ts";
+import { OnlineAnomalyScorer, type OnlineVerdict } from "../analyze/anomaly.ts";
 import type { AnomalyRule, ForecastRule } from "./types.ts";
 import { NEVER_SECONDS } from "./types.ts";
 
@@ -239,7 +239,9 @@ export class AnomalyTracker implements SeriesTracker {
   update(t: number, value: number | null): number | null {
     this.fed = true;
     this.record(this.scorer.push(t, value === null || !Number.isFinite(value) ? NaN : value));
-    return this.rate(t);
+    this.prune(t);
+    const judged = this.starts.length;
+    return judged === 0 ? null : (100 * this.flagged()) / judged;
   }
 
   seed(minutes: RecordedMinutes, now: number): void {
@@ -258,7 +260,7 @@ export class AnomalyTracker implements SeriesTracker {
         count: minutes.count[i],
       }));
     }
-    this.rate(now);
+    this.prune(now);
   }
 
   state(): AnalysisState {
@@ -266,12 +268,12 @@ export class AnomalyTracker implements SeriesTracker {
     return {
       kind: "anomaly",
       score: this.score,
-      rate: judged > 0 ? this.flags.filter(Boolean).length / judged : null,
+      rate: judged > 0 ? this.flagged() / judged : null,
       judged,
     };
   }
 
-  private record(v: { judged: boolean; score: number; anomalous: boolean; bucketStart: number }) {
+  private record(v: OnlineVerdict) {
     if (v.bucketStart === this.lastJudged || Number.isNaN(v.bucketStart)) return;
     this.lastJudged = v.bucketStart;
     this.score = v.score;
@@ -280,8 +282,8 @@ export class AnomalyTracker implements SeriesTracker {
     this.flags.push(v.anomalous);
   }
 
-  /** Percent over the minutes that ended within the window; null while none was judged. */
-  private rate(now: number): number | null {
+  /** Forgets the judged minutes that ended before the window. */
+  private prune(now: number): void {
     const oldest = now - this.rule.window * 1000 - MINUTE_MS;
     let drop = 0;
     while (drop < this.starts.length && this.starts[drop] < oldest) drop++;
@@ -289,7 +291,10 @@ export class AnomalyTracker implements SeriesTracker {
       this.starts.splice(0, drop);
       this.flags.splice(0, drop);
     }
-    if (this.starts.length === 0) return null;
-    return (100 * this.flags.filter(Boolean).length) / this.starts.length;
+  }
+
+  /** Judged minutes in the window that were flagged. */
+  private flagged(): number {
+    return this.flags.filter(Boolean).length;
   }
 }
