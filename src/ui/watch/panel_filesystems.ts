@@ -2,16 +2,14 @@
 import type { EntityPart } from "../../core/model.ts";
 import {
   drawTable,
-  scrollNote,
   sortEntities,
   sortIndex,
   type SortKey,
   type TableCell,
   tableNeed,
-  tableScroll,
+  tableView,
 } from "./panel_table.ts";
 import type { Panel, PanelContext } from "./panel_widgets.ts";
-import { focusedTable } from "./state.ts";
 import { formatPct, formatSize, num } from "./units.ts";
 
 /** In SORT_COLUMNS.filesystems order. */
@@ -71,12 +69,8 @@ export const filesystemsPanel: Panel = {
         { header: "INODES", align: "right", priority: 0, sort: 1 },
       ],
       rows,
-      sortedBy: sortIndex(ctx, "filesystems"),
-      ascending: FS_KEYS[sortIndex(ctx, "filesystems")] === "name",
-      titleNote: scrollNote(ctx, "filesystems", rows.length, r.height),
       empty: "no filesystems",
-      scroll: tableScroll(ctx, "filesystems", rows.length, r.height),
-      focused: focusedTable(ctx.state) === "filesystems",
+      ...tableView(ctx, "filesystems", rows.length, r.height, (i) => FS_KEYS[i] === "name"),
     }, ctx.g);
   },
 };

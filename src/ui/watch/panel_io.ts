@@ -2,16 +2,14 @@
 import type { EntityPart } from "../../core/model.ts";
 import {
   drawTable,
-  scrollNote,
   sortEntities,
   sortIndex,
   type SortKey,
   type TableCell,
   tableNeed,
-  tableScroll,
+  tableView,
 } from "./panel_table.ts";
 import type { Panel, PanelContext } from "./panel_widgets.ts";
-import { focusedTable } from "./state.ts";
 import { gradeStyle, S, worstGrade } from "./style.ts";
 import {
   formatAwait,
@@ -112,12 +110,8 @@ export const disksPanel: Panel = {
         { header: "UTIL", align: "right", priority: 0, sort: 6 },
       ],
       rows,
-      sortedBy: sortIndex(ctx, "disks"),
-      ascending: sortIndex(ctx, "disks") === 0,
-      titleNote: scrollNote(ctx, "disks", rows.length, r.height),
       empty: "no disks",
-      scroll: tableScroll(ctx, "disks", rows.length, r.height),
-      focused: focusedTable(ctx.state) === "disks",
+      ...tableView(ctx, "disks", rows.length, r.height, (i) => i === 0),
     }, ctx.g);
   },
 };
@@ -167,12 +161,8 @@ export const networkPanel: Panel = {
       rows,
       // A down interface is dimmed: its zeros say nothing.
       rowStyles: list.map(([, n]) => (num(n.net_up) === 0 ? S.dim : undefined)),
-      sortedBy: sortIndex(ctx, "network"),
-      ascending: sortIndex(ctx, "network") === 0,
-      titleNote: scrollNote(ctx, "network", rows.length, r.height),
       empty: "no interfaces",
-      scroll: tableScroll(ctx, "network", rows.length, r.height),
-      focused: focusedTable(ctx.state) === "network",
+      ...tableView(ctx, "network", rows.length, r.height, (i) => i === 0),
     }, ctx.g);
   },
 };

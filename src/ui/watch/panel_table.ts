@@ -238,6 +238,27 @@ export function tableScroll(
   return Math.min(Math.max(0, Math.floor(ctx.state.scroll) || 0), maxScroll(rows, height));
 }
 
+/**
+ * A sortable table's view settings for drawTable: sort column, direction (`ascending` given the
+ * sort column's index), the scroll position and its note, and whether it has the focus.
+ */
+export function tableView(
+  ctx: PanelContext,
+  table: SortableTable,
+  rows: number,
+  height: number,
+  ascending: (sortedBy: number) => boolean,
+): Pick<TableSpec, "sortedBy" | "ascending" | "titleNote" | "scroll" | "focused"> {
+  const sortedBy = sortIndex(ctx, table);
+  return {
+    sortedBy,
+    ascending: ascending(sortedBy),
+    titleNote: scrollNote(ctx, table, rows, height),
+    scroll: tableScroll(ctx, table, rows, height),
+    focused: focusedTable(ctx.state) === table,
+  };
+}
+
 /** "3-5/9" (or "3/9" for a single row) when not every row fits. */
 export function scrollNote(
   ctx: PanelContext,
