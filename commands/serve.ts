@@ -19,6 +19,7 @@ import { resolveRecordDir } from "../src/record/data_dir.ts";
 import type { FileFormat } from "../src/store/layout.ts";
 import { lazyStorage } from "../src/store/lazy.ts";
 import type { Storage } from "../src/store/types.ts";
+import { keepExecutablePagesReleased } from "../src/core/page_release.ts";
 
 /** The loud override for an unauthenticated REST API on a network address. */
 export const OPEN_API_FLAG = "insecure-open-api";
@@ -302,7 +303,9 @@ async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
     ["SIGHUP", () => reloadTokens(flags, this.env, serveCtx, rt)],
   ];
   for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  const stopReleasing = keepExecutablePagesReleased(rt.log);
   const why = await stopped;
+  stopReleasing();
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   running = false;
   sampler.stop();

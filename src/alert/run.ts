@@ -20,6 +20,7 @@ import { type ActiveAlert, AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
 import type { AlertNotification } from "./types.ts";
 import type { Sample } from "../core/model.ts";
+import { keepExecutablePagesReleased } from "../core/page_release.ts";
 
 export interface AlertRunFlags extends GlobalFlags {
   readonly data?: string;
@@ -260,7 +261,9 @@ export async function runAlerts(
     ? setTimeout(() => finish("duration reached"), flags.duration * 1000)
     : undefined;
   sampler.start((sample) => runner.onSample(sample));
+  const stopReleasing = keepExecutablePagesReleased(rt.log);
   const why = await stopped;
+  stopReleasing();
   sampler.stop();
   if (timer !== undefined) clearTimeout(timer);
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);

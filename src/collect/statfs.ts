@@ -5,6 +5,7 @@
  * promise, so a mount whose server has gone away (a hard NFS mount, a FUSE daemon that stopped
  * answering) hangs a worker thread, never the process. The filesystem family bounds the wait.
  */
+import { LibcUnavailableError, openLibc } from "../core/libc.ts";
 
 /** The statfs fields sysmon uses; counts are in units of `frsize` (blocks) or inodes (files). */
 export interface StatfsResult {
@@ -66,7 +67,6 @@ export const STATFS_OFFSETS = {
 export const STATFS_SIZE = 120;
 
 const SUPPORTED_ARCHS = ["x86_64", "aarch64"];
-const LIBC_NAMES = ["libc.so.6", `libc.musl-${Deno.build.arch}.so.1`, "libc.so"];
 
 /** An unsigned 64-bit field as a number (exact below 2^53, which any real count is). */
 function u64(view: DataView, offset: number): number {
@@ -104,34 +104,19 @@ type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
 /** The library, or why it cannot be had; decided on first use and never retried. */
 let libc: Libc | StatfsUnavailableError | undefined;
 
-function openLibc(): Libc | StatfsUnavailableError {
+function openStatfs(): Libc | StatfsUnavailableError {
   if (Deno.build.os !== "linux" || !SUPPORTED_ARCHS.includes(Deno.build.arch)) {
     return new StatfsUnavailableError(
       `statfs: the struct statfs layout is known only for 64-bit Linux (x86_64, aarch64), ` +
         `not ${Deno.build.os}/${Deno.build.arch}`,
     );
   }
-  if (typeof Deno.dlopen !== "function") {
-    return new StatfsUnavailableError("statfs: this Deno runtime has no FFI (Deno.dlopen)");
-  }
-  const failures: string[] = [];
-  for (const name of LIBC_NAMES) {
-    try {
-      return Deno.dlopen(name, SYMBOLS);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-        return new StatfsUnavailableError(
-          "statfs: disk usage needs FFI access to libc; run with --allow-ffi (or -A)",
-        );
-      }
-      failures.push(`${name}: ${(err as Error).message.split("\n")[0]}`);
-    }
-  }
-  return new StatfsUnavailableError(`statfs: cannot load the C library (${failures.join("; ")})`);
+  const lib = openLibc(SYMBOLS, "statfs", "disk usage");
+  return lib instanceof LibcUnavailableError ? new StatfsUnavailableError(lib.message) : lib;
 }
 
 function library(): Libc {
-  libc ??= openLibc();
+  libc ??= openStatfs();
   if (libc instanceof Error) throw libc;
   return libc;
 }

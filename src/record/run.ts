@@ -12,6 +12,7 @@ import { checkStoreFormat, describeRetention, StoreFormatError } from "../store/
 import { ioReason } from "../store/fsutil.ts";
 import type { FileFormat } from "../store/layout.ts";
 import { type HeldLock, LockBusyError } from "../store/lock.ts";
+import { keepExecutablePagesReleased } from "../core/page_release.ts";
 
 export interface RecordFlags extends GlobalFlags {
   readonly alert?: boolean;
@@ -143,7 +144,9 @@ async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
     // The alerts fail alone: a rule or channel problem never costs a recorded sample.
     await alerts?.onSample(sample).catch((err) => rt.log.error(`record --alert: ${err.message}`));
   });
+  const stopReleasing = keepExecutablePagesReleased(rt.log);
   const why = await stopped;
+  stopReleasing();
   sampler.stop();
   if (timer !== undefined) clearTimeout(timer);
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);

@@ -13,6 +13,7 @@ import { writeStdout } from "../../cli/io.ts";
 import { type Runtime, setupRuntime } from "../../cli/runtime.ts";
 import { parseTimeFlag } from "../../cli/time_flag.ts";
 import { GcPacer } from "../../core/gc_pacer.ts";
+import { keepExecutablePagesReleased } from "../../core/page_release.ts";
 import { resolveRecordDir } from "../../record/data_dir.ts";
 import { isInteractive, Terminal } from "../term/terminal.ts";
 import { applyKey, DEFAULT_REPLAY_SPEED, PAGE_ROWS } from "./controller.ts";
@@ -232,14 +233,17 @@ async function runPlain(setup: Setup, flags: WatchFlags): Promise<void> {
   }
   const live = setup.live!;
   const stop = stopSignal(flags.duration);
+  let stopReleasing: (() => void) | undefined;
   try {
     while (!stop.stopped) {
       state = await liveUpdate(live, state, processRowsFor(setup, width, PLAIN_HEIGHT));
       writeStdout(block());
       gcPacer.afterWork();
+      stopReleasing ??= keepExecutablePagesReleased(setup.rt.log);
       await stop.sleep(untilNextTick(state.intervalMs));
     }
   } finally {
+    stopReleasing?.();
     stop.dispose();
   }
 }
@@ -320,6 +324,7 @@ async function runInteractive(setup: Setup, flags: WatchFlags): Promise<void> {
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => finish = resolve);
   let speed = flags.speed ?? DEFAULT_REPLAY_SPEED;
+  let stopReleasing = () => {};
   let work = Promise.resolve();
   /** Ticks, keys and redraws run one at a time, in order. */
   const serial = (job: () => Promise<void> | void) => {
@@ -418,12 +423,14 @@ async function runInteractive(setup: Setup, flags: WatchFlags): Promise<void> {
     }
     await serial(tick);
     schedule();
+    stopReleasing = keepExecutablePagesReleased(setup.rt.log);
     const limit = flags.duration !== undefined
       ? setTimeout(finish, flags.duration * 1000)
       : undefined;
     await finished;
     clearTimeout(limit);
   } finally {
+    stopReleasing();
     clearTimeout(timer);
     clearTimeout(messageTimer);
     term.close();
