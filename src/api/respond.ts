@@ -1,5 +1,6 @@
 /** Response helpers: JSON and text bodies with their byte length known, gzip when asked. */
 import { utf8Length } from "../core/utf8.ts";
+import { gzipSync } from "../core/zlib.ts";
 import type { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();
@@ -12,10 +13,16 @@ export function acceptsGzip(req: Request): boolean {
 /** Bodies below this are sent as they are: gzip's header would eat the gain. */
 const GZIP_MIN_BYTES = 1024;
 
+/** gzip of `text`: zlib at a fast level where it can be loaded, CompressionStream elsewhere. */
 export async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
+  const input = encoder.encode(text);
+  return gzipSync(input) ?? await streamGzip(input);
+}
+
+async function streamGzip(input: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new CompressionStream("gzip");
   const writer = stream.writable.getWriter();
-  writer.write(encoder.encode(text));
+  writer.write(input);
   writer.close();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
