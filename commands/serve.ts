@@ -19,7 +19,7 @@ import { resolveRecordDir } from "../src/record/data_dir.ts";
 import type { FileFormat } from "../src/store/layout.ts";
 import { lazyStorage } from "../src/store/lazy.ts";
 import type { Storage } from "../src/store/types.ts";
-import { keepExecutablePagesReleased } from "../src/core/page_release.ts";
+import { keepExecutablePagesReleased, releaseLoadingPages } from "../src/core/page_release.ts";
 
 /** The loud override for an unauthenticated REST API on a network address. */
 export const OPEN_API_FLAG = "insecure-open-api";
@@ -133,6 +133,7 @@ async function reloadTokens(
 async function serve(this: SysmonContext, flags: ServeFlags): Promise<void> {
   if (flags.format && !flags.record) throw new UsageError("--format applies to --record only");
   const rt = await setupRuntime(flags, this.env, { interval: flags.interval });
+  releaseLoadingPages(rt.log);
   if (flags.record && flags.interval === undefined && rt.config.record.interval !== null) {
     rt.config.collectors.interval = rt.config.record.interval;
   }

@@ -20,7 +20,7 @@ import { type ActiveAlert, AlertEngine, type EngineState } from "./engine.ts";
 import { compileRules } from "./rules.ts";
 import type { AlertNotification } from "./types.ts";
 import type { Sample } from "../core/model.ts";
-import { keepExecutablePagesReleased } from "../core/page_release.ts";
+import { keepExecutablePagesReleased, releaseLoadingPages } from "../core/page_release.ts";
 
 export interface AlertRunFlags extends GlobalFlags {
   readonly data?: string;
@@ -240,6 +240,7 @@ export async function runAlerts(
   env: Record<string, string | undefined>,
 ): Promise<void> {
   const rt = await setupRuntime(flags, env, { interval: flags.interval });
+  releaseLoadingPages(rt.log);
   const dir = resolveRecordDir(flags.data, rt);
   const families = enabledFamilies(rt.config.collectors);
   if (families.length === 0) {

@@ -73,6 +73,14 @@ export interface ReleaseOutcome {
   ranges: number;
   /** Mappings madvise refused (locked memory, for one). */
   refused: number;
+  /** The process's file-backed resident KiB (RssFile) before and after the pass. */
+  rssFileBeforeKiB: number;
+  rssFileAfterKiB: number;
+}
+
+function rssFileKiB(): number {
+  const match = /^RssFile:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+  return match ? Number(match[1]) : NaN;
 }
 
 /**
@@ -84,17 +92,56 @@ export interface ReleaseOutcome {
 export function releaseExecutablePages(): ReleaseOutcome {
   libc ??= openLibc(SYMBOLS, "page release", "giving back start-up memory");
   if (libc instanceof LibcUnavailableError) throw libc;
+  const rssFileBeforeKiB = rssFileKiB();
   const ranges = releasableRanges(Deno.readTextFileSync("/proc/self/smaps"), Deno.execPath());
-  const outcome: ReleaseOutcome = { releasedKiB: 0, ranges: 0, refused: 0 };
+  let releasedKiB = 0;
+  let released = 0;
+  let refused = 0;
   for (const r of ranges) {
     if (libc.symbols.madvise(r.start, r.end - r.start, MADV_DONTNEED) === 0) {
-      outcome.releasedKiB += r.residentKiB;
-      outcome.ranges++;
+      releasedKiB += r.residentKiB;
+      released++;
     } else {
-      outcome.refused++;
+      refused++;
     }
   }
-  return outcome;
+  return {
+    releasedKiB,
+    ranges: released,
+    refused,
+    rssFileBeforeKiB,
+    rssFileAfterKiB: rssFileKiB(),
+  };
+}
+
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+/** One pass, reported at debug level; never throws. False when FFI cannot be had. */
+function releaseAndLog(log: Logger): boolean {
+  try {
+    const o = releaseExecutablePages();
+    log.debug(
+      `page release: ${mib(o.releasedKiB)} MiB of the executable's pages given back ` +
+        `(${o.ranges} mappings${o.refused ? `, ${o.refused} refused` : ""}; ` +
+        `RssFile ${mib(o.rssFileBeforeKiB)} → ${mib(o.rssFileAfterKiB)} MiB)`,
+    );
+  } catch (err) {
+    if (err instanceof LibcUnavailableError) {
+      log.debug(err.message);
+      return false;
+    }
+    log.debug(`page release: ${(err as Error).message}`);
+  }
+  return true;
+}
+
+/**
+ * One pass as soon as a long-running command's modules are loaded, before its own start-up work
+ * (the first sample, the terminal, the listener): start-up's peak RSS is then module loading's or
+ * that work's, not both together (watch: 62.5 → 57.4–58.8 MB).
+ */
+export function releaseLoadingPages(log: Logger): void {
+  if (Deno.build.os === "linux") releaseAndLog(log);
 }
 
 /**
@@ -107,16 +154,7 @@ export function keepExecutablePagesReleased(log: Logger, everyMs = 10 * 60_000):
   if (Deno.build.os !== "linux") return () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;
   const pass = (next: number) => {
-    try {
-      const o = releaseExecutablePages();
-      log.debug(
-        `page release: ${(o.releasedKiB / 1024).toFixed(1)} MiB of the executable's pages ` +
-          `given back (${o.ranges} mappings${o.refused ? `, ${o.refused} refused` : ""})`,
-      );
-    } catch (err) {
-      if (err instanceof LibcUnavailableError) return log.debug(err.message);
-      log.debug(`page release: ${(err as Error).message}`);
-    }
+    if (!releaseAndLog(log)) return;
     Deno.unrefTimer(timer = setTimeout(() => pass(everyMs), next));
   };
   pass(60_000);

@@ -12,7 +12,7 @@ import { checkStoreFormat, describeRetention, StoreFormatError } from "../store/
 import { ioReason } from "../store/fsutil.ts";
 import type { FileFormat } from "../store/layout.ts";
 import { type HeldLock, LockBusyError } from "../store/lock.ts";
-import { keepExecutablePagesReleased } from "../core/page_release.ts";
+import { keepExecutablePagesReleased, releaseLoadingPages } from "../core/page_release.ts";
 
 export interface RecordFlags extends GlobalFlags {
   readonly alert?: boolean;
@@ -115,6 +115,7 @@ async function recordOnce(flags: RecordFlags, s: Setup): Promise<void> {
 
 async function recordLoop(flags: RecordFlags, s: Setup): Promise<void> {
   const { rt, dir } = s;
+  releaseLoadingPages(rt.log);
   const recorder = await openRecorder(rt, dir, s.format);
   const alerts = flags.alert ? await openAlerts(rt, dir) : undefined;
   const ctx = collectorContext(rt);

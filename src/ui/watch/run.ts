@@ -13,7 +13,7 @@ import { writeStdout } from "../../cli/io.ts";
 import { type Runtime, setupRuntime } from "../../cli/runtime.ts";
 import { parseTimeFlag } from "../../cli/time_flag.ts";
 import { GcPacer } from "../../core/gc_pacer.ts";
-import { keepExecutablePagesReleased } from "../../core/page_release.ts";
+import { keepExecutablePagesReleased, releaseLoadingPages } from "../../core/page_release.ts";
 import { resolveRecordDir } from "../../record/data_dir.ts";
 import { isInteractive, Terminal } from "../term/terminal.ts";
 import { applyKey, DEFAULT_REPLAY_SPEED, PAGE_ROWS } from "./controller.ts";
@@ -72,6 +72,7 @@ export async function runWatch(
     }
   }
   const rt = await setupRuntime(flags, env);
+  releaseLoadingPages(rt.log);
   const compiled = compileRules(rt.config.alert.rules);
   for (const e of compiled.errors) rt.log.warn(`${e} (watch colours and alerts leave it out)`);
   // Colours and the alerts panel use the threshold rules; forecast and anomaly rules need hours
