@@ -147,7 +147,7 @@ export function releaseLoadingPages(log: Logger): void {
 /**
  * For long-running commands, once start-up is over: releases now, a minute later (after the first
  * samples' one-off work) and then every `everyMs` (pages of rare work: a day's compression, a range
- * query). A pass costs ≈ 5 ms; the working set faults back in within a tick. Returns a function that
+ * query). A pass takes 4–7 ms; the working set faults back in within a tick. Returns a function that
  * stops it. The timers never keep the process alive.
  */
 export function keepExecutablePagesReleased(log: Logger, everyMs = 10 * 60_000): () => void {

@@ -4,10 +4,9 @@
  * Compressing a 29 KB /metrics body was the largest single cost of a scrape with Deno's
  * CompressionStream (≈ 0.4 ms of the ≈ 2.3 ms of JavaScript-thread time, measured with
  * --cpu-prof), and CompressionStream has no compression level. One deflate() call on a reused
- * stream at a fast level does it in a third of the time. Where libz or FFI cannot be had, callers fall back to
- * CompressionStream: `gzipSync` returns null then.
+ * stream at a fast level does it in a third of the time. Where libz or FFI cannot be had,
+ * `gzipSync` returns null and callers use CompressionStream: slower, the same format.
  */
-import type { Logger } from "../log.ts";
 
 const SYMBOLS = {
   zlibVersion: { parameters: [], result: "pointer" },
@@ -49,23 +48,25 @@ export const GZIP_LEVEL = 1;
 
 interface Deflater {
   lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  /** The z_stream, allocated once and reset for each body (zlib's ≈ 270 KB of state with it). */
+  /**
+   * The z_stream, allocated once and reset for each body (zlib's ≈ 270 KB of state with it). Its
+   * address must not change, since zlib's state points back at it: an ArrayBuffer's never moves.
+   */
   stream: Uint8Array<ArrayBuffer>;
   view: DataView;
 }
 
 let deflater: Deflater | null | undefined;
 
-function open(log?: Logger): Deflater | null {
+function open(): Deflater | null {
   const supported = Deno.build.os === "linux" &&
     (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64");
   if (!supported || typeof Deno.dlopen !== "function") return null;
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
     lib = Deno.dlopen("libz.so.1", SYMBOLS);
-  } catch (err) {
-    log?.debug(`gzip: zlib not loaded, using CompressionStream (${(err as Error).message})`);
-    return null;
+  } catch {
+    return null; // No libz.so.1 here, or no FFI permission.
   }
   const stream = new Uint8Array(Z_STREAM_SIZE);
   const rc = lib.symbols.deflateInit2_(
@@ -79,8 +80,7 @@ function open(log?: Logger): Deflater | null {
     Z_STREAM_SIZE,
   );
   if (rc !== Z_OK) {
-    log?.debug(`gzip: zlib's deflateInit2 returned ${rc}, using CompressionStream`);
-    lib.close();
+    lib.close(); // A zlib whose z_stream differs from the layout above, or out of memory.
     return null;
   }
   return { lib, stream, view: new DataView(stream.buffer) };
@@ -95,11 +95,8 @@ function address(buf: Uint8Array): bigint {
  * Synchronous: JavaScript cannot run between the pointers being set and the call returning, so
  * the one shared stream is never used by two bodies at once.
  */
-export function gzipSync(
-  input: Uint8Array<ArrayBuffer>,
-  log?: Logger,
-): Uint8Array<ArrayBuffer> | null {
-  if (deflater === undefined) deflater = open(log);
+export function gzipSync(input: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> | null {
+  if (deflater === undefined) deflater = open();
   if (deflater === null) return null;
   const { lib, stream, view } = deflater;
   if (lib.symbols.deflateReset(stream) !== Z_OK) return null;
