@@ -6,12 +6,32 @@ export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<vo
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
-/** Writes JSON atomically: a crash leaves the old file or the new one, never half of either. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Per path, the write in progress: writes to one path share its temporary file. */
+const pendingWrites = new Map<string, Promise<void>>();
+
+/**
+ * Writes JSON atomically: a crash leaves the old file or the new one, never half of either. Writes
+ * to the same path from this process run one after the other, in call order: two at once would
+ * share the temporary file, and the second rename would fail (seen when `alert run` stopped during
+ * a tick: the tick's state save and the final one overlapped).
+ */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const text = JSON.stringify(value) + "\n";
+  const previous = pendingWrites.get(path) ?? Promise.resolve();
+  const write = previous.catch(() => {}).then(() => writeTextAtomic(path, text));
+  pendingWrites.set(path, write);
+  const forget = () => {
+    if (pendingWrites.get(path) === write) pendingWrites.delete(path);
+  };
+  write.then(forget, forget);
+  return write;
+}
+
+async function writeTextAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
-    await writeAll(file, new TextEncoder().encode(JSON.stringify(value) + "\n"));
+    await writeAll(file, new TextEncoder().encode(text));
     await file.sync();
   } finally {
     file.close();
