@@ -1,7 +1,7 @@
 /** `sysmon alert run|list` as a user runs them: notifications on stdout and in the log, state kept. */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, withTempDir } from "./helpers.ts";
 import { defaultConfig } from "../src/config/load.ts";
 
 // The shipped rules are turned off: on a busy test machine cpu_busy could start pending.
@@ -20,17 +20,8 @@ ${SHIPPED_OFF}    cpu_seen:
       warning: 5
 `;
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-alert-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("alert run: a rule fires on stdout and in the log; a broken rule is named, the rest runs", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     await Deno.writeTextFile(`${dir}/c.yaml`, CONFIG);
     const args = ["--config", `${dir}/c.yaml`, "--data", `${dir}/data`];
     const r = await sysmon(["alert", "run", ...args, "--interval", "500ms", "--duration", "3s"]);
@@ -73,7 +64,7 @@ Deno.test("alert run: a rule fires on stdout and in the log; a broken rule is na
 });
 
 Deno.test("alert run: no usable rule is a usage error (exit 2) naming the broken ones", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/c.yaml`,
       "alert:\n  rules:\n" + SHIPPED_OFF +
@@ -88,7 +79,7 @@ Deno.test("alert run: no usable rule is a usage error (exit 2) naming the broken
 });
 
 Deno.test("record --once --alert: each cron run evaluates its sample; the state carries across runs", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/c.yaml`,
       "alert:\n  rules:\n" + SHIPPED_OFF +
@@ -111,7 +102,7 @@ Deno.test("record --once --alert: each cron run evaluates its sample; the state 
 });
 
 Deno.test("alert silence: a silenced alert is only logged (marked), not printed; rm ends it", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     await Deno.writeTextFile(`${dir}/c.yaml`, CONFIG);
     const args = ["--config", `${dir}/c.yaml`, "--data", `${dir}/data`];
     const add = await sysmon([
@@ -141,7 +132,7 @@ Deno.test("alert silence: a silenced alert is only logged (marked), not printed;
 });
 
 Deno.test("alert test: sends one test notification to each channel and says which worked", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     const got: Record<string, unknown>[] = [];
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
       got.push(await req.json());
@@ -179,7 +170,7 @@ Deno.test("alert test: sends one test notification to each channel and says whic
 });
 
 Deno.test("config show and config check never print a channel's URL or password", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sysmon-alert-", async (dir) => {
     const secrets = ["hooks.slack.com/services/T0/B0/s3cr3tpath", "hunter2-mail-pass"];
     await Deno.writeTextFile(
       `${dir}/c.yaml`,

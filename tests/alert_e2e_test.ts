@@ -6,7 +6,7 @@
  * loses nothing and duplicates nothing (the outbox retries), and the logs never show URL secrets.
  */
 import { type Daemon, spawnDaemon } from "./daemon_util.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, withTempDir } from "./helpers.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { defaultConfig } from "../src/config/load.ts";
 
@@ -256,15 +256,6 @@ async function outboxEntries(data: string): Promise<unknown[]> {
   return saved.entries as unknown[];
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-alertmanager-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** Checks an alert as Alertmanager lists it: sysmon's labels, summary, active, endsAt ahead. */
 function assertCpuSeen(alert: GettableAlert | undefined, now: number): asserts alert {
   assert(alert, "cpu_seen is not listed");
@@ -293,7 +284,7 @@ Deno.test({
     "the resend) and its receiver, and sysmon's webhook gets its payload" + SKIP_NOTE,
   ignore: !installed,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-alertmanager-", async (dir) => {
       const amReceiver = startReceiver();
       const hook = startReceiver();
       let am: Alertmanager | undefined;
@@ -362,7 +353,7 @@ Deno.test({
     "delivers once both are up: one notification each, no URL secret in the log" + SKIP_NOTE,
   ignore: !installed,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-alertmanager-", async (dir) => {
       // Ports chosen now, listened on later: until then sysmon's deliveries are refused.
       const amPort = freePort();
       let hookPort = freePort();
@@ -450,7 +441,7 @@ Deno.test({
     "notifies its receiver, sysmon's webhook gets kind resolved" + SKIP_NOTE,
   ignore: !installed,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-alertmanager-", async (dir) => {
       const amReceiver = startReceiver();
       const hook = startReceiver();
       const data = `${dir}/data`;

@@ -1,18 +1,10 @@
 /** writeJsonAtomic (src/store/fsutil.ts): whole files only, and overlapping writes to one path. */
 import { writeJsonAtomic } from "../src/store/fsutil.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-fsutil-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./helpers.ts";
 
 Deno.test("writeJsonAtomic: overlapping writes to one path all succeed; the last call's value stays", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-fsutil-", async (dir) => {
     const path = `${dir}/state.json`;
     // Not awaited one by one: a tick's save and the final save on stop overlap like this.
     await Promise.all(Array.from({ length: 20 }, (_, i) => writeJsonAtomic(path, { n: i })));
@@ -24,7 +16,7 @@ Deno.test("writeJsonAtomic: overlapping writes to one path all succeed; the last
 });
 
 Deno.test("writeJsonAtomic: the value is taken at the call, not when the write's turn comes", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-fsutil-", async (dir) => {
     const path = `${dir}/state.json`;
     const value = { alerts: ["a"] };
     const first = writeJsonAtomic(path, { other: true });
@@ -36,7 +28,7 @@ Deno.test("writeJsonAtomic: the value is taken at the call, not when the write's
 });
 
 Deno.test("writeJsonAtomic: a failed write rejects without stopping the next one to the same path", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-fsutil-", async (dir) => {
     const path = `${dir}/state.json`;
     const blocked = `${dir}/missing/state.json`;
     const err = await assertRejects(() => writeJsonAtomic(blocked, { n: 1 }));

@@ -4,7 +4,7 @@
  * listens on 127.0.0.1; the non-loopback cases are checked up to the bind, which a held port makes
  * fail, so nothing ever listens on another address.
  */
-import { freePort } from "./helpers.ts";
+import { freePort, withTempDir } from "./helpers.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { EMBEDDED_DEFAULTS } from "../src/config/defaults.gen.ts";
 import type { Sample } from "../src/core/model.ts";
@@ -112,15 +112,6 @@ async function withServe(
   }
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-serve-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** Runs serve to completion (it is expected to exit by itself, e.g. on a usage error). */
 async function serveExits(
   args: string[],
@@ -185,7 +176,7 @@ async function selfSignedCert(dir: string): Promise<{ cert: string; key: string 
 }
 
 Deno.test("serve --tls-cert --tls-key: HTTPS answers with the certificate; plain HTTP does not", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const { cert, key } = await selfSignedCert(dir);
     const port = freePort();
     const args = ["serve", "--listen", `127.0.0.1:${port}`, "--data", dir];
@@ -225,7 +216,7 @@ Deno.test("serve --tls-cert --tls-key: HTTPS answers with the certificate; plain
 });
 
 Deno.test("serve TLS flags: one without the other, a missing or non-PEM file exit 2 naming it", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const { cert, key } = await selfSignedCert(dir);
     const listen = ["--listen", `127.0.0.1:${freePort()}`, "--data", dir];
     const certOnly = await serveExits([...listen, "--tls-cert", cert]);
@@ -253,7 +244,7 @@ Deno.test("serve TLS flags: one without the other, a missing or non-PEM file exi
 // Binding beyond loopback
 
 Deno.test("serve on a non-loopback address without tokens is refused (exit 2)", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     for (
       const [listen, shown] of [
@@ -279,7 +270,7 @@ Deno.test("serve --insecure-open-api passes the refusal with a loud warning", as
   // the decision without the server ever listening on every address.
   const held = holdPort();
   try {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-serve-", async (dir) => {
       const r = await serveExits([
         "--listen",
         `0.0.0.0:${held.port}`,
@@ -300,7 +291,7 @@ Deno.test("serve --insecure-open-api passes the refusal with a loud warning", as
 Deno.test("serve on a non-loopback address with a token configured: no refusal, no open-API warning", async () => {
   const held = holdPort();
   try {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-serve-", async (dir) => {
       const r = await serveExits(["--listen", `0.0.0.0:${held.port}`, "--data", dir], {
         SYSMON_TOKENS: TOKEN,
       });
@@ -322,7 +313,7 @@ Deno.test("serve on a non-loopback address with a token configured: no refusal, 
 // Bad --listen, port in use
 
 Deno.test("serve --listen garbage exits 2; a port in use exits 1 with a clear message", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     for (const listen of ["garbage", "127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http"]) {
       const r = await serveExits(["--listen", listen, "--data", dir]);
       assertEquals(r.code, 2, `${listen}: ${r.stderr}`);
@@ -373,7 +364,7 @@ Deno.test("serve gives back the executable's start-up pages and keeps answering"
 // SIGTERM
 
 Deno.test("serve: SIGTERM stops it cleanly (exit 0)", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     await withServe(["serve", "--listen", `127.0.0.1:${port}`, "--data", dir], {}, async (p) => {
       const url = await p.listening();
@@ -389,7 +380,7 @@ Deno.test("serve: SIGTERM stops it cleanly (exit 0)", async () => {
 });
 
 Deno.test("serve --record: samples are written, and a FileStore reads them back after SIGTERM", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     const args = [
       "serve",
@@ -452,7 +443,7 @@ async function readSome(conn: Deno.Conn, ms: number): Promise<string | undefined
 }
 
 Deno.test("serve: a half-sent request does not block others; garbage gets 4xx or a close", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     await withServe(["serve", "--listen", `127.0.0.1:${port}`, "--data", dir], {}, async (p) => {
       const url = await p.listening();
@@ -497,7 +488,7 @@ Deno.test("serve: a half-sent request does not block others; garbage gets 4xx or
 // Access log
 
 Deno.test("serve access log: method, path and status per request; the token never appears", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     const wrong = "sysmon_wrong-token-not-configured-000";
     await withServe(
@@ -539,7 +530,7 @@ Deno.test("serve access log: method, path and status per request; the token neve
 });
 
 Deno.test("serve: SIGHUP re-reads the token file; a broken file keeps the current tokens", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("sysmon-serve-", async (dir) => {
     const port = freePort();
     const first = "sysmon_first-token-for-rotation-0001";
     const second = "sysmon_second-token-for-rotation-002";

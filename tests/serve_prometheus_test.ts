@@ -6,7 +6,7 @@
  * is tested.
  */
 import { type Daemon as BaseDaemon, spawnDaemon } from "./daemon_util.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, withTempDir } from "./helpers.ts";
 import { parse as parseYaml } from "yaml";
 import { newToken } from "../src/api/auth.ts";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
@@ -219,15 +219,6 @@ function withToken(job: Job, name: string, tokenFile: string | undefined): Job {
   return copy;
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-prometheus-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +228,7 @@ Deno.test({
     SKIP_NOTE,
   ignore: !installed,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-prometheus-", async (dir) => {
       const serve = await startSysmon(dir);
       let prom: Daemon | undefined;
       try {
@@ -285,7 +276,7 @@ Deno.test({
     "missing one gets 401" + SKIP_NOTE,
   ignore: !installed,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("sysmon-prometheus-", async (dir) => {
       const made = await sysmon(["token", "--json"]);
       assertEquals(made.code, 0, made.stderr);
       const { token, hash } = JSON.parse(made.stdout) as { token: string; hash: string };

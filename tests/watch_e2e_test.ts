@@ -7,6 +7,7 @@ import { recordSamples } from "./store_util.ts";
 import { emptySample } from "../src/core/model.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { sysmon } from "./cli_util.ts";
+import { withTempDir } from "./helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const TMUX = "/usr/bin/tmux";
@@ -83,15 +84,6 @@ function watchCommand(...args: string[]): string[] {
   return [Deno.execPath(), "run", "-A", MAIN, "watch", ...args];
 }
 
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "sysmon-watch-e2e-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const lines = (screen: string) => screen.split("\n");
 
 Deno.test({
@@ -99,7 +91,7 @@ Deno.test({
     `watch in tmux: ? help, p pause, + interval, 2 hides memory, q restores the terminal${SKIP_NOTE}`,
   ignore: !haveTmux,
   async fn() {
-    await withTemp(async (dir) => {
+    await withTempDir("sysmon-watch-e2e-", async (dir) => {
       const pane = await Pane.start(watchCommand("--data", dir), 100, 32);
       try {
         let s = await pane.until("the first frame", (s) => s.includes("every 1s"));
@@ -141,7 +133,7 @@ Deno.test({
   name: `watch in tmux: a resize redraws the whole screen at the new size${SKIP_NOTE}`,
   ignore: !haveTmux,
   async fn() {
-    await withTemp(async (dir) => {
+    await withTempDir("sysmon-watch-e2e-", async (dir) => {
       const pane = await Pane.start(watchCommand("--data", dir), 120, 40);
       try {
         await pane.until("the first frame", (s) => s.includes("every 1s"));
@@ -189,7 +181,7 @@ Deno.test({
   name: `watch --replay in tmux: starts at --from, steps, jumps an hour, quits${SKIP_NOTE}`,
   ignore: !haveTmux,
   async fn() {
-    await withTemp(async (dir) => {
+    await withTempDir("sysmon-watch-e2e-", async (dir) => {
       await recordFixture(dir);
       const from = new Date(T0 + 30 * 60_000).toISOString();
       const pane = await Pane.start(
@@ -226,7 +218,7 @@ Deno.test({
 });
 
 Deno.test("watch --replay: a data directory without data says so and exits 2", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir("sysmon-watch-e2e-", async (dir) => {
     const r = await sysmon(["watch", "--replay", "--data", dir]);
     assertEquals(r.code, 2, r.stderr);
     assertStringIncludes(r.stderr, `no recorded data in ${dir}`);
@@ -238,7 +230,7 @@ Deno.test("watch --replay: a data directory without data says so and exits 2", a
 });
 
 Deno.test("watch on a pipe: plain blocks, one per interval, no escape codes; replay dumps samples", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir("sysmon-watch-e2e-", async (dir) => {
     const r = await sysmon(
       ["watch", "--data", dir, "--interval", "500ms", "--duration", "1300ms"],
       {
