@@ -29,11 +29,11 @@ import { FileStore } from "../src/store/file_store.ts";
 import type { FileFormat, TierName } from "../src/store/layout.ts";
 import { flattenValues } from "../src/store/series.ts";
 import { liveTemplate, SampleSynth } from "../tests/synth.ts";
+import { DAY_MS } from "../src/core/duration.ts";
 
 const SADC = "/usr/lib/sysstat/sadc";
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-opt,--single-threaded";
 const STEP_S = 10;
-const DAY_MS = 86_400_000;
 /** The data ends at a month boundary, so "all closed" includes the month's 1h file. */
 const END = Date.UTC(2026, 3, 1);
 

@@ -10,8 +10,8 @@ import { forecastCapacity } from "../analyze/capacity.ts";
 import { OnlineAnomalyScorer, type OnlineVerdict } from "../analyze/anomaly.ts";
 import type { AnomalyRule, ForecastRule } from "./types.ts";
 import { NEVER_SECONDS } from "./types.ts";
+import { MINUTE_MS } from "../core/duration.ts";
 
-const MINUTE_MS = 60_000;
 /** Forecast history is kept as 5-minute means: the fit works on hourly means past two days. */
 const FORECAST_STEP_MS = 5 * MINUTE_MS;
 

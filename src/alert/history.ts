@@ -9,8 +9,7 @@ import { readRange } from "../report/collect.ts";
 import { groupOfMetric } from "../store/groups.ts";
 import { parseSeriesKey, seriesKey } from "../store/series.ts";
 import type { AlertEngine } from "./engine.ts";
-
-const MINUTE_MS = 60_000;
+import { MINUTE_MS } from "../core/duration.ts";
 
 /**
  * Hands the engine what is recorded of its forecast and anomaly rules' metrics. Never fatal: a

@@ -31,10 +31,10 @@ import {
 } from "./anomaly_engine.ts";
 import { dailyProfile } from "./anomaly_season.ts";
 import type { Series } from "./series.ts";
+import { DAY_MS } from "../core/duration.ts";
 
 export type { DetectorName, Signal } from "./anomaly_engine.ts";
 
-const DAY_MS = 86_400_000;
 /** Anomalous buckets this close join one window (at least 3 steps). */
 const DEFAULT_MERGE_GAP_MS = 15 * 60_000;
 

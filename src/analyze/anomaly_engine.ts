@@ -36,9 +36,7 @@
 import { distanceToModel, type KMeansModel, trainKMeans } from "./anomaly_model.ts";
 import { dailyProfile, medianInPlace, profileAt, type ProfileShape } from "./anomaly_season.ts";
 import { MAD_TO_SIGMA, nthSmallest } from "./series.ts";
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../core/duration.ts";
 
 /** One aggregated bucket: the mean, min and max of its raw samples (NaN and count 0 when empty). */
 export interface Bucket {
@@ -105,7 +103,6 @@ const SIGNALS: Signal[] = ["value", "shift", "variance", "max", "min", "range", 
 /** +1: only high values are unusual, -1: only low ones, 0: both. */
 const SIDES = [0, 0, 1, 1, -1, 1, 0, 0];
 
-const MINUTE_MS = 60_000;
 /**
  * Window lengths in time, with a floor in buckets so coarse steps keep enough points: at the
  * default 1-minute step they are 15, 5, 15, 30 and 120 buckets.

@@ -17,9 +17,8 @@
  * Pure functions.
  */
 import { nthSmallest } from "./series.ts";
+import { DAY_MS, HOUR_MS } from "../core/duration.ts";
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 const POLISH_ROUNDS = 3;
 const BACKFIT_ROUNDS = 2;
 /** Half-width, in hours, of the trend's running median. */

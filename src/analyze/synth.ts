@@ -4,9 +4,7 @@
  * are built on it. Pure: the same spec always gives the same series.
  */
 import type { Series } from "./series.ts";
-
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
+import { DAY_MS, WEEK_MS } from "../core/duration.ts";
 
 /**
  * Mulberry32: a small 32-bit-state PRNG, good enough for test noise, returning uniform numbers in

@@ -16,10 +16,8 @@ import {
   type Series,
 } from "./series.ts";
 
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
-export const WEEK_MS = 7 * DAY_MS;
+import { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS } from "../core/duration.ts";
+export { DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS };
 
 /**
  * fitTrend runs Theil–Sen on at most this many points, merging consecutive ones into their means

@@ -1,5 +1,10 @@
 /** Durations as users write them: 500ms, 10s, 5m, 1h, 7d, or combined (1h30m). */
 
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
 
