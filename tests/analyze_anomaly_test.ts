@@ -32,6 +32,39 @@ const SIGMA = 2;
 // ---------------------------------------------------------------------------------------------
 // Scenarios (docs/analysis.md, "Anomaly detection", states the same parameters)
 
+/** `kinds` in a seeded random order (Fisher–Yates, drawing from `rnd`). */
+function shuffled(kinds: string[], rnd: () => number): string[] {
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+  }
+  return kinds;
+}
+
+/** What both scenarios share: base 100, noise σ, daily 10σ and weekly 3σ, no events yet. */
+function scenarioBase(
+  seed: number,
+  stepMs: number,
+  spanMs: number,
+  slopePerDay: number,
+): SynthSpec {
+  const spec: SynthSpec = {
+    start: MONDAY,
+    stepMs,
+    length: spanMs / stepMs,
+    seed,
+    base: 100,
+    noise: SIGMA,
+    slopePerDay,
+    daily: { amplitude: 10 * SIGMA },
+    weekly: { amplitude: 3 * SIGMA },
+    spikes: [],
+    levelShifts: [],
+    varianceChanges: [],
+  };
+  return spec;
+}
+
 /**
  * A week of 1-minute samples: base 100, noise σ = 2, a daily sine of 10σ, a weekly sine of 3σ, a
  * trend of ±1σ/day. Six anomalies, one in each 19-hour slot from hour 12 on (3 spikes of 5–10σ
@@ -41,25 +74,8 @@ const SIGMA = 2;
 export function weekScenario(seed: number): SynthSpec {
   const rnd = mulberry32(seed * 7919 + 17);
   const u = (a: number, b: number) => a + (b - a) * rnd();
-  const kinds = ["spike", "spike", "spike", "shift", "shift", "variance"];
-  for (let i = kinds.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
-  }
-  const spec: SynthSpec = {
-    start: MONDAY,
-    stepMs: MIN,
-    length: (7 * DAY) / MIN,
-    seed,
-    base: 100,
-    noise: SIGMA,
-    slopePerDay: u(-2, 2),
-    daily: { amplitude: 10 * SIGMA },
-    weekly: { amplitude: 3 * SIGMA },
-    spikes: [],
-    levelShifts: [],
-    varianceChanges: [],
-  };
+  const kinds = shuffled(["spike", "spike", "spike", "shift", "shift", "variance"], rnd);
+  const spec = scenarioBase(seed, MIN, 7 * DAY, u(-2, 2));
   kinds.forEach((kind, i) => {
     const at = Math.round((12 * HOUR + i * 19 * HOUR + u(0, 13 * HOUR)) / MIN);
     const sign = rnd() < 0.5 ? -1 : 1;
@@ -88,25 +104,11 @@ export function monthScenario(seed: number): SynthSpec {
   const rnd = mulberry32(seed * 104729 + 3);
   const u = (a: number, b: number) => a + (b - a) * rnd();
   const step = 10_000;
-  const kinds = ["spike", "spike", "spike", "spike", "shift", "shift", "shift", "var", "var"];
-  for (let i = kinds.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
-  }
-  const spec: SynthSpec = {
-    start: MONDAY,
-    stepMs: step,
-    length: (30 * DAY) / step,
-    seed,
-    base: 100,
-    noise: SIGMA,
-    slopePerDay: u(-1, 1),
-    daily: { amplitude: 10 * SIGMA },
-    weekly: { amplitude: 3 * SIGMA },
-    spikes: [],
-    levelShifts: [],
-    varianceChanges: [],
-  };
+  const kinds = shuffled(
+    ["spike", "spike", "spike", "spike", "shift", "shift", "shift", "var", "var"],
+    rnd,
+  );
+  const spec = scenarioBase(seed, step, 30 * DAY, u(-1, 1));
   kinds.forEach((kind, i) => {
     const at = Math.round((DAY + i * 3 * DAY + u(0, 2 * DAY)) / step);
     const sign = rnd() < 0.5 ? -1 : 1;
